@@ -1,0 +1,96 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsCredentialIdentity } from '@smithy/types';
+
+/**
+ * SDK clients. Endpoint and region come from the standard environment (`AWS_ENDPOINT_URL`,
+ * `AWS_REGION`), so the same code talks to AWS or to the local emulator.
+ */
+const common = { maxAttempts: 6 } as const;
+
+export interface ControlPlane {
+  events: EventBridgeClient;
+  sqs: SQSClient;
+  scheduler: SchedulerClient;
+  dynamo: DynamoDBDocumentClient;
+  sts: STSClient;
+  ssm: SSMClient;
+}
+
+let controlPlane: ControlPlane | undefined;
+
+/** Clients for Deployomat's own account (bus, queues, ledger), created once per Lambda container. */
+export function controlPlaneClients(): ControlPlane {
+  controlPlane ??= {
+    events: new EventBridgeClient(common),
+    sqs: new SQSClient(common),
+    scheduler: new SchedulerClient(common),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    sts: new STSClient(common),
+    ssm: new SSMClient(common),
+  };
+  return controlPlane;
+}
+
+export interface WorkloadClients {
+  ec2: EC2Client;
+  autoscaling: AutoScalingClient;
+  elb: ElasticLoadBalancingV2Client;
+}
+
+export function workloadClients(credentials: AwsCredentialIdentity): WorkloadClients {
+  return {
+    ec2: new EC2Client({ ...common, credentials }),
+    autoscaling: new AutoScalingClient({ ...common, credentials }),
+    elb: new ElasticLoadBalancingV2Client({ ...common, credentials }),
+  };
+}
+
+export function ssmClient(credentials?: AwsCredentialIdentity): SSMClient {
+  return credentials ? new SSMClient({ ...common, credentials }) : controlPlaneClients().ssm;
+}
+
+const credentialCache = new Map<string, AwsCredentialIdentity>();
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Assumes a role, reusing credentials while they have more than 5 minutes left: a warm Lambda
+ * handling the next step of the same deploy skips the STS call.
+ */
+export async function assumeRole(args: {
+  roleArn: string;
+  sessionName: string;
+  externalId?: string;
+}): Promise<AwsCredentialIdentity> {
+  const key = `${args.roleArn}|${args.sessionName}|${args.externalId ?? ''}`;
+  const cached = credentialCache.get(key);
+  if (cached?.expiration && cached.expiration.getTime() - Date.now() > REFRESH_MARGIN_MS) return cached;
+  const out = await controlPlaneClients().sts.send(
+    new AssumeRoleCommand({
+      RoleArn: args.roleArn,
+      RoleSessionName: args.sessionName,
+      ExternalId: args.externalId,
+      DurationSeconds: 3600,
+    }),
+  );
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`STS returned no credentials for ${args.roleArn}`);
+  const creds: AwsCredentialIdentity = {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+  };
+  credentialCache.set(key, creds);
+  return creds;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/** The handlers' configuration, from environment variables set by the CDK stack or the local runtime. */
+const Env = z.object({
+  DEPLOYOMAT_BUS_NAME: z.string().min(1),
+  DEPLOYOMAT_TABLE_NAME: z.string().min(1),
+  DEPLOYOMAT_TIMER_QUEUE_URL: z.string().min(1),
+  DEPLOYOMAT_BUS_ARN: z.string().min(1),
+  DEPLOYOMAT_SCHEDULE_GROUP: z.string().min(1),
+  DEPLOYOMAT_SCHEDULER_ROLE_ARN: z.string().min(1),
+  /** Role in the meta/config account that can read the SSM registry; unset = use own credentials. */
+  DEPLOYOMAT_META_ROLE_ARN: z.string().min(1).optional(),
+  /** The name under which workload roles are registered and resources are tagged `Managed`. */
+  DEPLOYOMAT_SERVICE_NAME: z.string().min(1).default('deployomat'),
+  /** Owners searched by `$name-prefix:` (comma-separated account ids or `self`/`amazon`). */
+  DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default('self'),
+  /** Seconds between health counts while waiting for new instances. */
+  DEPLOYOMAT_HEALTH_CHECK_INTERVAL: z.coerce.number().positive().default(15),
+});
+
+export interface Config {
+  busName: string;
+  busArn: string;
+  tableName: string;
+  timerQueueUrl: string;
+  scheduleGroup: string;
+  schedulerRoleArn: string;
+  metaRoleArn?: string;
+  serviceName: string;
+  amiOwners: string[];
+  healthCheckIntervalSeconds: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const missing = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+    throw new ConfigError(`Deployomat is misconfigured: check environment variable(s) ${missing}`);
+  }
+  const e = parsed.data;
+  return {
+    busName: e.DEPLOYOMAT_BUS_NAME,
+    busArn: e.DEPLOYOMAT_BUS_ARN,
+    tableName: e.DEPLOYOMAT_TABLE_NAME,
+    timerQueueUrl: e.DEPLOYOMAT_TIMER_QUEUE_URL,
+    scheduleGroup: e.DEPLOYOMAT_SCHEDULE_GROUP,
+    schedulerRoleArn: e.DEPLOYOMAT_SCHEDULER_ROLE_ARN,
+    metaRoleArn: e.DEPLOYOMAT_META_ROLE_ARN,
+    serviceName: e.DEPLOYOMAT_SERVICE_NAME,
+    amiOwners: e.DEPLOYOMAT_AMI_OWNERS.split(',').map((s) => s.trim()).filter(Boolean),
+    healthCheckIntervalSeconds: e.DEPLOYOMAT_HEALTH_CHECK_INTERVAL,
+  };
+}

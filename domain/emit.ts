@@ -1,0 +1,83 @@
+import { ConflictException, CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
+import { catalog, type DomainEvent } from '../events/catalog';
+import { publish } from '../events/publish';
+import type { ControlPlane } from './aws/clients';
+import type { Config } from './config';
+
+/** SQS delays a message by at most 15 minutes, with about one second of precision. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+
+/** The body of a message on the timer queue: the event to publish when the delay has passed. */
+export interface TimerMessage {
+  DueAt: string;
+  Event: DomainEvent;
+}
+
+/**
+ * Publishes events now, or later: a delayed event goes to the timer queue with `DelaySeconds`
+ * (≤ 900 s, so a 15 s traffic step is not stuck with Scheduler's one-minute precision), or to a
+ * one-time EventBridge Scheduler schedule for longer waits.
+ */
+export async function emit(cp: ControlPlane, cfg: Config, events: DomainEvent[]): Promise<void> {
+  const now = events.filter((e) => !e.DelaySeconds);
+  if (now.length) await publish(cp.events, cfg.busName, now);
+  for (const event of events.filter((e) => e.DelaySeconds)) {
+    const delay = Math.ceil(event.DelaySeconds!);
+    if (delay <= MAX_SQS_DELAY_SECONDS) await sendTimer(cp, cfg, event, delay);
+    else await createSchedule(cp, cfg, event, delay);
+  }
+}
+
+export async function sendTimer(cp: ControlPlane, cfg: Config, event: DomainEvent, delaySeconds: number): Promise<void> {
+  const body: TimerMessage = { DueAt: new Date(Date.now() + delaySeconds * 1000).toISOString(), Event: { ...event, DelaySeconds: undefined } };
+  await cp.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: cfg.timerQueueUrl,
+      MessageBody: JSON.stringify(body),
+      DelaySeconds: Math.min(delaySeconds, MAX_SQS_DELAY_SECONDS),
+    }),
+  );
+}
+
+/** Schedule names allow 64 characters of [0-9A-Za-z_.-]: a readable head plus a hash of the full identity. */
+export function scheduleName(event: DomainEvent): string {
+  const d = event.Detail as { DeployId?: string; Seq?: number };
+  const identity = `${d.DeployId}|${event.DetailType}|${d.Seq}`;
+  const hash = createHash('sha256').update(identity).digest('hex').slice(0, 12);
+  const head = `${event.DetailType}-${d.DeployId ?? ''}`.replace(/[^0-9A-Za-z_.-]/g, '_').slice(0, 50);
+  return `${head}-${hash}`;
+}
+
+/** `at(...)` takes a UTC wall-clock time without zone or fraction. */
+export function atExpression(due: Date): string {
+  return `at(${due.toISOString().slice(0, 19)})`;
+}
+
+async function createSchedule(cp: ControlPlane, cfg: Config, event: DomainEvent, delaySeconds: number): Promise<void> {
+  const due = new Date(Date.now() + delaySeconds * 1000);
+  const detail = catalog[event.DetailType].schema.parse(event.Detail);
+  try {
+    await cp.scheduler.send(
+      new CreateScheduleCommand({
+        Name: scheduleName(event),
+        GroupName: cfg.scheduleGroup,
+        ScheduleExpression: atExpression(due),
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: {
+          Arn: cfg.busArn,
+          RoleArn: cfg.schedulerRoleArn,
+          EventBridgeParameters: { DetailType: event.DetailType, Source: catalog[event.DetailType].source },
+          Input: JSON.stringify(detail),
+        },
+      }),
+    );
+  } catch (err) {
+    // Same deploy, same step: an earlier attempt already scheduled it.
+    if (err instanceof ConflictException) return;
+    throw err;
+  }
+}

@@ -1,0 +1,28 @@
+/** Base of every error Deployomat raises on purpose. */
+export class DeployomatError extends Error {
+  override name = 'DeployomatError';
+}
+
+/**
+ * The request cannot be carried out as asked and nothing has been changed yet: the deploy ends
+ * with `DeployRejected` and these reasons.
+ */
+export class RejectedError extends DeployomatError {
+  override name = 'RejectedError';
+  constructor(readonly reasons: string[]) {
+    super(reasons.join('; '));
+  }
+}
+
+/**
+ * An expected failure once the deploy has started (health timeout, a missing exemplar rule…):
+ * the deploy ends with `DeployFailed` carrying this message. Retrying would not help.
+ */
+export class DeployFailure extends DeployomatError {
+  override name = 'DeployFailure';
+}
+
+/** A configuration problem of the installation (env vars), not of one deploy. */
+export class ConfigError extends DeployomatError {
+  override name = 'ConfigError';
+}

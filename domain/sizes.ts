@@ -1,0 +1,29 @@
+/**
+ * ASG sizes come from the template ASG's tags `<org>:min_size` / `<org>:max_size`, so the template
+ * can stay empty (and free) while deploys run at the wanted size.
+ */
+export const DEFAULT_MAX_SIZE = 4;
+export const DEFAULT_MIN_SIZE = 0;
+
+export interface SizeTags {
+  minSize: number;
+  maxSize: number;
+}
+
+export function sizeTags(tags: { Key?: string; Value?: string }[] | undefined, org: string): SizeTags {
+  const read = (key: string, fallback: number) => {
+    const raw = tags?.find((t) => t.Key === `${org}:${key}`)?.Value;
+    const n = raw === undefined ? NaN : Number(raw);
+    return Number.isInteger(n) && n >= 0 ? n : fallback;
+  };
+  const maxSize = read('max_size', DEFAULT_MAX_SIZE);
+  return { minSize: Math.min(read('min_size', DEFAULT_MIN_SIZE), maxSize), maxSize };
+}
+
+/**
+ * The new group starts at least as large as production is now, so shifting all traffic to it
+ * never leaves it short of capacity (and never above max).
+ */
+export function deployMinSize(tags: SizeTags, productionInstances: number): number {
+  return Math.min(Math.max(productionInstances, tags.minSize), tags.maxSize);
+}

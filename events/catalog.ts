@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import { CLIENT_SOURCE, DeployRequested } from './client';
+import {
+  AsgCloned,
+  BakeElapsed,
+  DeployCompleted,
+  DeployFailed,
+  DeployRejected,
+  InstancesHealthy,
+  LIFECYCLE_SOURCE,
+  TrafficShifted,
+} from './lifecycle';
+import { HealthCheckDue, TrafficShiftDue } from './timers';
+
+/** Every event on the bus: its detail-type, who may publish it (source) and its detail schema. */
+export const catalog = {
+  DeployRequested: { source: CLIENT_SOURCE, schema: DeployRequested },
+  DeployRejected: { source: LIFECYCLE_SOURCE, schema: DeployRejected },
+  AsgCloned: { source: LIFECYCLE_SOURCE, schema: AsgCloned },
+  InstancesHealthy: { source: LIFECYCLE_SOURCE, schema: InstancesHealthy },
+  TrafficShifted: { source: LIFECYCLE_SOURCE, schema: TrafficShifted },
+  BakeElapsed: { source: LIFECYCLE_SOURCE, schema: BakeElapsed },
+  DeployCompleted: { source: LIFECYCLE_SOURCE, schema: DeployCompleted },
+  DeployFailed: { source: LIFECYCLE_SOURCE, schema: DeployFailed },
+  HealthCheckDue: { source: LIFECYCLE_SOURCE, schema: HealthCheckDue },
+  TrafficShiftDue: { source: LIFECYCLE_SOURCE, schema: TrafficShiftDue },
+} as const;
+
+export type DetailType = keyof typeof catalog;
+/** What a publisher passes (defaults not yet applied). */
+export type DetailInput<T extends DetailType> = z.input<(typeof catalog)[T]['schema']>;
+/** What a consumer gets after parsing. */
+export type Detail<T extends DetailType> = z.output<(typeof catalog)[T]['schema']>;
+
+/** An event to publish. `DelaySeconds` > 0 makes it a timer (see domain/timers). */
+export type DomainEvent = {
+  [T in DetailType]: { DetailType: T; Detail: DetailInput<T>; DelaySeconds?: number };
+}[DetailType];
+
+export function isDetailType(value: string): value is DetailType {
+  return Object.hasOwn(catalog, value);
+}
+
+export { CLIENT_SOURCE, LIFECYCLE_SOURCE };

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { parseAmiCommand } from './ami-command';
+import { AccountSlug, DeployId, ServiceName } from './names';
+
+/** Client commands are published by deployers with source `deployomat.client`. */
+export const CLIENT_SOURCE = 'deployomat.client';
+
+const WEEK_SECONDS = 7 * 24 * 3600;
+const seconds = (max = WEEK_SECONDS) =>
+  z
+    .number({ error: 'must be a number of seconds' })
+    .finite('must be a finite number')
+    .nonnegative('must not be negative')
+    .max(max, `must be at most ${max} seconds`);
+
+/** Every option of the original's `DeployConfig`, with the README's defaults. */
+export const DeployConfig = z
+  .object({
+    BakeTime: seconds().default(60),
+    TrafficShiftPerStep: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole percentage')
+      .min(1, 'must be between 1 and 100')
+      .max(100, 'must be between 1 and 100')
+      .default(5),
+    WaitPerStep: seconds().default(15),
+    HealthTimeout: seconds(24 * 3600).default(300),
+    OnConcurrentDeploy: z.enum(['fail', 'rollback'], { error: 'must be "fail" or "rollback"' }).default('rollback'),
+    /** Unset = true unless the account's environment is `production` (decided once the account is known). */
+    AllowUndeploy: z.boolean({ error: 'must be true or false' }).optional(),
+    AutomaticUndeployMinutes: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number of minutes')
+      .positive('must be positive')
+      .max(525600, 'must be at most 525600 (a year)')
+      .optional(),
+    SkipNotifications: z.boolean({ error: 'must be true or false' }).default(false),
+  })
+  .strict();
+export type DeployConfig = z.output<typeof DeployConfig>;
+
+export const AmiId = z.string({ error: 'must be a string' }).superRefine((value, ctx) => {
+  const parsed = parseAmiCommand(value);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+});
+
+/** The original deploy input, unchanged, plus an optional caller-chosen `DeployId`. */
+export const DeployRequested = z
+  .object({
+    AccountCanonicalSlug: AccountSlug,
+    ServiceName,
+    AmiId,
+    DeployConfig: DeployConfig.default(() => DeployConfig.parse({})),
+    DeployId: DeployId.optional(),
+  })
+  .strict();
+export type DeployRequested = z.output<typeof DeployRequested>;
+export type DeployRequestedInput = z.input<typeof DeployRequested>;
+
+/** Turns zod issues into sentences a deployer can act on: `DeployConfig.BakeTime: must not be negative`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return `${path ? `${path}: ` : ''}unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    if (issue.code === 'invalid_type' && !path) return 'the event detail must be a JSON object';
+    if (issue.code === 'invalid_type' && issue.input === undefined) return `${path} is required`;
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+}

@@ -1,0 +1,169 @@
+/**
+ * Starts the local AWS emulator: moto's server, patched by
+ * infra/local/emulator/moto_server.py with test-only controls (delayed target
+ * health, "bad AMI" health failures, and a runtime config endpoint).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export interface EmulatorOptions {
+  /** Loopback port to listen on; a free one is picked when omitted. */
+  port?: number;
+  /** Seconds a newly registered ELBv2 target reports `initial` before `healthy`. */
+  initialHealthSeconds?: number;
+  /** Receives the emulator's stdout/stderr lines; silent when omitted. */
+  log?: (line: string) => void;
+}
+
+export interface Emulator {
+  /** e.g. http://127.0.0.1:53123, for the AWS SDK clients' `endpoint`. */
+  endpoint: string;
+  port: number;
+  /** Stops the emulator (SIGTERM, SIGKILL after 3 s); resolves once it has exited. */
+  stop(): Promise<void>;
+  /** Changes emulator settings at runtime (POST /_emulator/config). */
+  configure(cfg: { initialHealthSeconds?: number }): Promise<void>;
+}
+
+const PYTHON = 'python3';
+const SCRIPT = fileURLToPath(new URL('./emulator/moto_server.py', import.meta.url));
+const READY_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 3_000;
+const STDERR_TAIL_LINES = 50;
+const MOTO_REQUIREMENT = 'moto[server]>=5.2,<6';
+
+function run(cmd: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ ok: !err, output: `${stdout}${stderr}${err && !stderr ? String(err) : ''}` });
+    });
+  });
+}
+
+/** Makes sure `python3` can import moto's server; installs moto with pip if not. */
+export async function ensureMotoInstalled(log: (line: string) => void = () => {}): Promise<void> {
+  const check = ['-c', 'import moto.server, flask'];
+  if ((await run(PYTHON, check)).ok) return;
+
+  log(`moto is not importable by ${PYTHON}; installing '${MOTO_REQUIREMENT}' with pip...`);
+  const pip = await run(PYTHON, ['-m', 'pip', 'install', MOTO_REQUIREMENT]);
+  const after = pip.ok ? await run(PYTHON, check) : pip;
+  if (!after.ok) {
+    throw new Error(
+      `The local AWS emulator needs the Python package moto with its server extras, and ` +
+        `installing it failed. Install it yourself with:\n  ${PYTHON} -m pip install '${MOTO_REQUIREMENT}'\n` +
+        `pip output:\n${pip.output.trim()}${pip.ok ? `\nimport check:\n${after.output.trim()}` : ''}`,
+    );
+  }
+  log('moto installed.');
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('could not pick a free port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const port = opts.port ?? (await freeLoopbackPort());
+  const endpoint = `http://127.0.0.1:${port}`;
+  const configUrl = `${endpoint}/_emulator/config`;
+  const log = opts.log;
+
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', MOTO_PORT: String(port) };
+  if (opts.initialHealthSeconds !== undefined) {
+    env.DEPLOYOMAT_EMULATOR_INITIAL_HEALTH_SECONDS = String(opts.initialHealthSeconds);
+  }
+  const args = [SCRIPT, '--port', String(port), '--exit-on-stdin-eof'];
+  // Per-request lines are noise; DEPLOYOMAT_EMULATOR_VERBOSE=1 brings them back.
+  if (!process.env.DEPLOYOMAT_EMULATOR_VERBOSE) args.push('--quiet');
+
+  // stdin stays an open pipe: the emulator exits when it closes, so it cannot
+  // outlive this process even if we are killed without running 'exit' handlers.
+  const child: ChildProcess = spawn(PYTHON, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin?.on('error', () => {}); // never written to; ignore EPIPE on teardown
+  const stderrTail: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => log?.(line));
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+    log?.(line);
+  });
+
+  let exitInfo: string | undefined;
+  const exited = new Promise<void>((resolve) => {
+    // 'close' (not 'exit'): by then all of its stderr has been read into the tail.
+    child.once('close', (code, signal) => {
+      exitInfo = signal ? `signal ${signal}` : `exit code ${code}`;
+      resolve();
+    });
+    child.once('error', (err) => {
+      exitInfo = `failed to start ${PYTHON}: ${err.message}`;
+      resolve();
+    });
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  const stop = async (): Promise<void> => {
+    if (exitInfo === undefined) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    process.off('exit', killOnExit);
+    child.stdin?.destroy();
+  };
+  const failure = (why: string) =>
+    new Error(
+      `The local AWS emulator (${PYTHON} ${SCRIPT} --port ${port}) ${why}.\n` +
+        `Last stderr lines:\n${stderrTail.join('\n') || '(none)'}`,
+    );
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (exitInfo !== undefined) {
+      await stop();
+      throw failure(`exited before it was ready (${exitInfo})`);
+    }
+    try {
+      const res = await fetch(configUrl, { signal: AbortSignal.timeout(1_000) });
+      await res.body?.cancel();
+      // Only our own child counts: another server may already hold the port.
+      if (res.ok && res.headers.get('x-emulator-pid') === String(child.pid)) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw failure(`was not ready after ${READY_TIMEOUT_MS / 1000} s`);
+    }
+    await Promise.race([sleep(100), exited]);
+  }
+
+  return {
+    endpoint,
+    port,
+    stop,
+    async configure(cfg) {
+      const res = await fetch(configUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(cfg),
+      });
+      if (!res.ok) throw new Error(`emulator configure failed: HTTP ${res.status} ${await res.text()}`);
+    },
+  };
+}

@@ -1,0 +1,298 @@
+"""Deployomat's local AWS emulator: moto's server plus a few test-only controls.
+
+Equivalent to `python3 -m moto.server --host 127.0.0.1 --port N`, after patching
+moto so that local runs and tests can exercise the deployer's waiting and
+rollback paths. These seams live here, in the emulator, never in product code.
+
+  a. ELBv2 targets report `initial` for N seconds after registration (moto
+     reports `healthy` at once), so the deployer really has to wait.
+  b. Instances launched from an AMI tagged `deployomat-emulator:health=unhealthy`
+     fail their health checks forever (ELBv2 target health and ASG HealthStatus),
+     so a bad deploy can be simulated.
+  c. `GET/POST /_emulator/config` reads/changes the settings at runtime.
+
+And two gaps where moto does less than AWS (filled here, not in product code):
+  d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
+     the source's data, overridden by the request's LaunchTemplateData).
+  e. CreateAutoScalingGroup honours `LifecycleHookSpecificationList`.
+
+Written against moto 5.2.x. Every hook is checked at start; if moto changes
+shape the launcher fails loudly instead of silently serving unpatched moto.
+"""
+
+import argparse
+import functools
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+import copy
+
+from moto.autoscaling.models import InstanceState as AsgInstanceState
+from moto.autoscaling.responses import AutoScalingResponse
+from moto.ec2.responses.launch_templates import LaunchTemplates as LaunchTemplateResponses
+from moto.ec2.models.tags import TagBackend
+from moto.elbv2.models import FakeTargetGroup
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import run_simple
+
+HEALTH_TAG_KEY = "deployomat-emulator:health"
+CONFIG_PATH = "/_emulator/config"
+
+_config_lock = threading.Lock()
+CONFIG = {
+    "initialHealthSeconds": float(
+        os.environ.get("DEPLOYOMAT_EMULATOR_INITIAL_HEALTH_SECONDS", "0") or 0
+    ),
+}
+
+
+def _require(owner, name):
+    """Fail at start (not at the first request) if moto no longer has `name`."""
+    if not hasattr(owner, name):
+        raise RuntimeError(
+            f"moto_server.py: cannot patch {getattr(owner, '__name__', owner)}.{name}; "
+            "the installed moto version does not match (expected moto 5.2.x)"
+        )
+    return getattr(owner, name)
+
+
+def _initial_health_seconds():
+    with _config_lock:
+        return CONFIG["initialHealthSeconds"]
+
+
+# EC2 tags live in each account/region EC2 backend's `tags` dict: {resource_id: {key: value}}.
+if not isinstance(getattr(TagBackend(), "tags", None), dict):
+    raise RuntimeError("moto_server.py: moto's EC2 TagBackend no longer keeps a tags dict")
+
+
+def _launched_from_bad_ami(instance):
+    """True if the instance's AMI carries deployomat-emulator:health=unhealthy.
+
+    The instance and its AMI live in the same account/region EC2 backend."""
+    if instance is None or not getattr(instance, "image_id", None):
+        return False
+    # .get: `tags` is a defaultdict and must not grow entries on reads.
+    image_tags = instance.ec2_backend.tags.get(instance.image_id, {})
+    return image_tags.get(HEALTH_TAG_KEY) == "unhealthy"
+
+
+# --- a. + b. ELBv2 target health ------------------------------------------------
+
+_orig_register = _require(FakeTargetGroup, "register")
+_orig_health_for = _require(FakeTargetGroup, "health_for")
+
+
+@functools.wraps(_orig_register)
+def _register(self, targets):
+    # moto keeps no registration time; remember when each target was newly added.
+    # ASGs re-register all their instances on every capacity change, so a target
+    # that is already registered keeps its original time (as on AWS). Targets
+    # newly added, or without a recorded time, get "now".
+    already = set(self.targets.keys())
+    _orig_register(self, targets)
+    registered_at = self.__dict__.setdefault("_emulator_registered_at", {})
+    now = time.monotonic()
+    for target_id in self.targets.keys():
+        if target_id not in already or target_id not in registered_at:
+            registered_at[target_id] = now
+
+
+@functools.wraps(_orig_health_for)
+def _health_for(self, target, ec2_backend):
+    status = _orig_health_for(self, target, ec2_backend)
+    # Only override moto's plain "healthy" verdict for a registered target;
+    # unused/draining/stopped answers stay as moto computed them.
+    if status.status != "healthy" or target["Id"] not in self.targets:
+        return status
+    registered_at = self.__dict__.get("_emulator_registered_at", {}).get(target["Id"])
+    # Evaluated at read time, so lowering initialHealthSeconds takes effect at once.
+    if registered_at is not None and time.monotonic() - registered_at < _initial_health_seconds():
+        status.status = "initial"
+        status.reason = "Elb.RegistrationInProgress"
+        status.description = "Target registration is in progress"
+    elif _launched_from_bad_ami(ec2_backend.get_instance_by_id(target["Id"])):
+        status.status = "unhealthy"
+        status.reason = "Target.FailedHealthChecks"
+        status.description = "Health checks failed"
+    return status
+
+
+FakeTargetGroup.register = _register
+FakeTargetGroup.health_for = _health_for
+
+
+# --- b. Auto Scaling instance HealthStatus ---------------------------------------
+# moto stores a plain `health_status` attribute on its ASG InstanceState (set in
+# __init__ and by SetInstanceHealth), which both DescribeAutoScalingGroups and
+# DescribeAutoScalingInstances serialize. A property keeps the stored value but
+# reports "Unhealthy" for bad-AMI instances, so non-web health counting sees it.
+
+if isinstance(getattr(AsgInstanceState, "health_status", None), property) or (
+    "health_status" not in AsgInstanceState.__init__.__code__.co_varnames
+):
+    raise RuntimeError(
+        "moto_server.py: moto.autoscaling.models.InstanceState no longer has a plain "
+        "health_status attribute (expected moto 5.2.x)"
+    )
+
+
+def _get_asg_health(self):
+    if _launched_from_bad_ami(self.instance):
+        return "Unhealthy"
+    return self.__dict__.get("_emulator_health_status", "Healthy")
+
+
+def _set_asg_health(self, value):
+    self.__dict__["_emulator_health_status"] = value
+
+
+AsgInstanceState.health_status = property(_get_asg_health, _set_asg_health)
+
+
+# --- d. launch template versions inherit from SourceVersion ----------------------
+
+_orig_create_lt_version = _require(LaunchTemplateResponses, "create_launch_template_version")
+
+
+@functools.wraps(_orig_create_lt_version)
+def _create_lt_version(self):
+    source = self._get_param("SourceVersion")
+    if source:
+        name, tmpl_id = self._get_param("LaunchTemplateName"), self._get_param("LaunchTemplateId")
+        template = (
+            self.ec2_backend.get_launch_template(tmpl_id)
+            if tmpl_id
+            else self.ec2_backend.get_launch_template_by_name(name)
+        )
+        base = copy.deepcopy(template.get_version(source).data)
+        plain_get_param = self._get_param
+
+        def _get_param(param_name, if_none=None):
+            value = plain_get_param(param_name, if_none)
+            if param_name == "LaunchTemplateData":
+                return {**base, **(value or {})}
+            return value
+
+        self._get_param = _get_param
+    return _orig_create_lt_version(self)
+
+
+LaunchTemplateResponses.create_launch_template_version = _create_lt_version
+
+
+# --- e. lifecycle hooks given at ASG creation -------------------------------------
+
+_orig_create_asg = _require(AutoScalingResponse, "create_auto_scaling_group")
+
+
+@functools.wraps(_orig_create_asg)
+def _create_asg(self):
+    result = _orig_create_asg(self)
+    name = self._get_param("AutoScalingGroupName")
+    for hook in self._get_params().get("LifecycleHookSpecificationList", []) or []:
+        self.autoscaling_backend.create_lifecycle_hook(
+            name=hook.get("LifecycleHookName"),
+            as_name=name,
+            transition=hook.get("LifecycleTransition"),
+            timeout=int(hook["HeartbeatTimeout"]) if hook.get("HeartbeatTimeout") else None,
+            result=hook.get("DefaultResult"),
+        )
+    return result
+
+
+AutoScalingResponse.create_auto_scaling_group = _create_asg
+
+
+# --- c. runtime control endpoint --------------------------------------------------
+
+
+class EmulatorControl:
+    """WSGI middleware: serves /_emulator/config, passes all else to moto."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != CONFIG_PATH:
+            return self.app(environ, start_response)
+        method = environ.get("REQUEST_METHOD")
+        if method == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                updates = {}
+                if "initialHealthSeconds" in body:
+                    seconds = float(body["initialHealthSeconds"])
+                    if seconds < 0:
+                        raise ValueError("initialHealthSeconds must be >= 0")
+                    updates["initialHealthSeconds"] = seconds
+                unknown = set(body) - set(CONFIG)
+                if unknown:
+                    raise ValueError(f"unknown settings: {sorted(unknown)}")
+            except (ValueError, TypeError) as err:
+                return self._json(start_response, "400 Bad Request", {"error": str(err)})
+            with _config_lock:
+                CONFIG.update(updates)
+        elif method != "GET":
+            return self._json(start_response, "405 Method Not Allowed", {"error": "use GET or POST"})
+        with _config_lock:
+            current = dict(CONFIG)
+        return self._json(start_response, "200 OK", current)
+
+    @staticmethod
+    def _json(start_response, status, payload):
+        body = json.dumps(payload).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        # Lets the launcher tell its own child from another server on the same port.
+        headers.append(("X-Emulator-Pid", str(os.getpid())))
+        start_response(status, headers)
+        return [body]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("MOTO_PORT", 5000)))
+    parser.add_argument("--quiet", action="store_true", help="hide per-request log lines")
+    parser.add_argument(
+        "--exit-on-stdin-eof",
+        action="store_true",
+        help="exit when stdin closes, i.e. when the parent process dies (even by SIGKILL)",
+    )
+    args = parser.parse_args(argv)
+
+    if args.exit_on_stdin_eof:
+        def _watch_parent():
+            # Raw reads (not sys.stdin) so a normal shutdown is not blocked on its lock.
+            while os.read(0, 4096):  # b"" once the parent's end of the pipe closes
+                pass
+            os._exit(0)
+
+        threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
+
+    # Same setup as moto.server.main, which builds its app inline (no hook to wrap it).
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # moto uses it to build URLs
+    # All state is in memory, so skip the slow interpreter teardown (~1 s with moto).
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    if args.quiet:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    app = DomainDispatcherApplication(create_backend_app)
+    app.debug = True  # as moto.server does
+    print(
+        f"starting deployomat emulator on http://{args.host}:{args.port} config={json.dumps(CONFIG)}",
+        file=sys.stderr,
+        flush=True,
+    )
+    run_simple(args.host, args.port, EmulatorControl(app), threaded=True)
+
+
+if __name__ == "__main__":
+    main()
