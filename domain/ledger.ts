@@ -119,6 +119,19 @@ export class Ledger {
    */
   async take(key: ServiceKey, request: DeployRequest, cause: string): Promise<boolean> {
     const now = new Date().toISOString();
+    const update = assignments('t', {
+      AccountCanonicalSlug: key.AccountCanonicalSlug,
+      ServiceName: key.ServiceName,
+      ActiveDeployId: request.DeployId,
+      Phase: 'Starting',
+      Seq: 0,
+      DeployAsgName: '',
+      Request: request,
+      Outbox: [],
+      OutboxCause: cause,
+      UpdatedAt: now,
+    });
+    const finished = FINISHED_PHASES.map((_, i) => `:done${i}`).join(', ');
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -127,28 +140,24 @@ export class Ledger {
               Update: {
                 TableName: this.table,
                 Key: { pk: pk(key), sk: SERVICE_SK },
-                ConditionExpression:
-                  'attribute_not_exists(pk) OR (Phase IN (' +
-                  FINISHED_PHASES.map((_, i) => `:done${i}`).join(', ') +
-                  ') AND DeployAsgName = :empty AND UndeployState <> :undeploying)',
+                // Free: never deployed, or the last deploy finished, left no deploying ASG, and no undeploy runs.
+                ConditionExpression: `attribute_not_exists(pk) OR (#phase IN (${finished}) AND #deployAsg = :empty AND #undeploy <> :undeploying)`,
                 UpdateExpression:
-                  'SET AccountCanonicalSlug = :slug, ServiceName = :service, ActiveDeployId = :id, Phase = :phase, Seq = :zero, ' +
-                  'DeployAsgName = :empty, ProductionAsgName = if_not_exists(ProductionAsgName, :empty), ' +
-                  'UndeployState = if_not_exists(UndeployState, :empty), Request = :request, Outbox = :outbox, ' +
-                  'OutboxCause = :cause, UpdatedAt = :now REMOVE Plan',
+                  `SET ${update.expression}, #prodAsg = if_not_exists(#prodAsg, :empty), #undeploy = if_not_exists(#undeploy, :empty) ` +
+                  'REMOVE #plan',
+                ExpressionAttributeNames: {
+                  ...update.names,
+                  '#phase': 'Phase',
+                  '#deployAsg': 'DeployAsgName',
+                  '#prodAsg': 'ProductionAsgName',
+                  '#undeploy': 'UndeployState',
+                  '#plan': 'Plan',
+                },
                 ExpressionAttributeValues: {
+                  ...update.values,
                   ...Object.fromEntries(FINISHED_PHASES.map((p, i) => [`:done${i}`, p])),
-                  ':slug': key.AccountCanonicalSlug,
-                  ':service': key.ServiceName,
-                  ':id': request.DeployId,
-                  ':phase': 'Starting',
-                  ':zero': 0,
                   ':empty': '',
                   ':undeploying': 'undeploying',
-                  ':request': request,
-                  ':outbox': [],
-                  ':cause': cause,
-                  ':now': now,
                 },
               },
             },
@@ -215,22 +224,8 @@ export class Ledger {
   /** Moves the deploy from `fromSeq` to `fromSeq + 1`. False if the ledger was not where expected. */
   async advance(key: ServiceKey, t: Transition): Promise<boolean> {
     const now = new Date().toISOString();
-    const set: Record<string, unknown> = { ...t.set, Phase: t.phase, Seq: t.fromSeq + 1, Outbox: t.outbox, OutboxCause: t.cause, UpdatedAt: now };
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':id': t.deployId, ':from': t.fromSeq };
-    const assignments = Object.entries(set).map(([k, v], i) => {
-      names[`#s${i}`] = k;
-      values[`:s${i}`] = v;
-      return `#s${i} = :s${i}`;
-    });
-    const history: Record<string, unknown> = { ...t.history, Phase: t.phase, UpdatedAt: now };
-    const hNames: Record<string, string> = {};
-    const hValues: Record<string, unknown> = {};
-    const hAssignments = Object.entries(history).map(([k, v], i) => {
-      hNames[`#h${i}`] = k;
-      hValues[`:h${i}`] = v;
-      return `#h${i} = :h${i}`;
-    });
+    const service = assignments('s', { ...t.set, Phase: t.phase, Seq: t.fromSeq + 1, Outbox: t.outbox, OutboxCause: t.cause, UpdatedAt: now });
+    const history = assignments('h', { ...t.history, Phase: t.phase, UpdatedAt: now });
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -239,19 +234,19 @@ export class Ledger {
               Update: {
                 TableName: this.table,
                 Key: { pk: pk(key), sk: SERVICE_SK },
-                ConditionExpression: 'ActiveDeployId = :id AND Seq = :from',
-                UpdateExpression: `SET ${assignments.join(', ')}`,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
+                ConditionExpression: '#holder = :holder AND #seq = :from',
+                UpdateExpression: `SET ${service.expression}`,
+                ExpressionAttributeNames: { ...service.names, '#holder': 'ActiveDeployId', '#seq': 'Seq' },
+                ExpressionAttributeValues: { ...service.values, ':holder': t.deployId, ':from': t.fromSeq },
               },
             },
             {
               Update: {
                 TableName: this.table,
                 Key: { pk: pk(key), sk: deploySk(t.deployId) },
-                UpdateExpression: `SET ${hAssignments.join(', ')}`,
-                ExpressionAttributeNames: hNames,
-                ExpressionAttributeValues: hValues,
+                UpdateExpression: `SET ${history.expression}`,
+                ExpressionAttributeNames: history.names,
+                ExpressionAttributeValues: history.values,
               },
             },
           ],
@@ -263,4 +258,18 @@ export class Ledger {
       throw err;
     }
   }
+}
+
+/** `#t0 = :t0, #t1 = :t1…` with placeholders for every name (many of ours are DynamoDB reserved words). */
+function assignments(tag: string, attrs: Record<string, unknown>) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const parts = Object.entries(attrs)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v], i) => {
+      names[`#${tag}${i}`] = k;
+      values[`:${tag}${i}`] = v;
+      return `#${tag}${i} = :${tag}${i}`;
+    });
+  return { expression: parts.join(', '), names, values };
 }

@@ -64,7 +64,13 @@ export async function listenerArns(ssm: SSMClient, account: Account, service: st
   const value = p?.Value?.trim();
   if (!value) return [];
   if (value.startsWith('[') || value.startsWith('{')) {
-    const parsed = z.union([z.array(z.string()), z.record(z.string(), z.string())]).safeParse(JSON.parse(value));
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      throw new RejectedError([`SSM parameter ${path} is not valid JSON`]);
+    }
+    const parsed = z.union([z.array(z.string()), z.record(z.string(), z.string())]).safeParse(json);
     if (!parsed.success) throw new RejectedError([`SSM parameter ${path} must be a list of listener ARNs`]);
     return Array.isArray(parsed.data) ? parsed.data : Object.values(parsed.data);
   }

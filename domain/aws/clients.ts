@@ -94,3 +94,8 @@ export async function assumeRole(args: {
   credentialCache.set(key, creds);
   return creds;
 }
+
+/** Clients acting in a workload account through Deployomat's role there (session = deploy id). */
+export async function workloadAs(roleArn: string, sessionName: string): Promise<WorkloadClients> {
+  return workloadClients(await assumeRole({ roleArn, sessionName }));
+}

@@ -1,0 +1,53 @@
+import type { Detail } from '../../events/catalog';
+import { describeAsg, healthyInServiceCount } from '../aws/auto-scaling';
+import { workloadAs } from '../aws/clients';
+import { countHealthyTargets } from '../aws/target-groups';
+import { refOf, runStep, type StepContext, type StepOutcome } from '../advance';
+import { DeployFailure } from '../errors';
+import type { ServiceState } from '../ledger';
+
+/**
+ * AsgCloned / HealthCheckDue → count healthy instances of the new group: healthy targets in its
+ * target group (web) or InService + Healthy instances (non-web). Enough → InstancesHealthy;
+ * not yet → check again after the interval; past HealthTimeout → the deploy fails.
+ */
+export async function checkHealth(ctx: StepContext, event: Detail<'AsgCloned'> | Detail<'HealthCheckDue'>, attempt: number) {
+  await runStep(ctx, event, (state) => countAndDecide(ctx, state, event, attempt));
+}
+
+async function countAndDecide(ctx: StepContext, state: ServiceState, event: { Seq: number }, attempt: number): Promise<StepOutcome> {
+  const plan = state.Plan!;
+  const { autoscaling, elb } = await workloadAs(plan.RoleArn, state.ActiveDeployId);
+  const healthy = plan.TargetGroupArn
+    ? await countHealthyTargets(elb, plan.TargetGroupArn)
+    : healthyInServiceCount(await describeAsg(autoscaling, plan.AsgName));
+  const ref = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName, DeployId: state.ActiveDeployId, Seq: event.Seq };
+  const next = { ...refOf(ref), Seq: event.Seq + 1 };
+  const waited = (Date.now() - Date.parse(state.Request.StartedAt)) / 1000;
+  ctx.log.info('Counted healthy instances', { healthy, wanted: plan.MinSize, attempt });
+
+  if (healthy >= plan.MinSize) {
+    return {
+      phase: plan.Rollout === 'web' ? 'Shifting' : 'Baking',
+      history: { HealthyAt: new Date().toISOString() },
+      emit: [{ DetailType: 'InstancesHealthy', Detail: { ...next, Healthy: healthy, Wanted: plan.MinSize, WaitedSeconds: Math.round(waited) } }],
+    };
+  }
+  const remainingMs = Date.parse(plan.HealthDeadline) - Date.now();
+  if (remainingMs <= 0) {
+    throw new DeployFailure(
+      `Only ${healthy} of ${plan.MinSize} instances of ${plan.AsgName} became healthy within HealthTimeout (${state.Request.Config.HealthTimeout} s)`,
+    );
+  }
+  return {
+    phase: 'WaitingHealthy',
+    emit: [
+      {
+        DetailType: 'HealthCheckDue',
+        Detail: { ...next, Attempt: attempt + 1 },
+        // Never sleep past the deadline: the last check happens right at it.
+        DelaySeconds: Math.max(1, Math.min(ctx.cfg.healthCheckIntervalSeconds, Math.ceil(remainingMs / 1000))),
+      },
+    ],
+  };
+}

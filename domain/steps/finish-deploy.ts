@@ -1,0 +1,48 @@
+import type { Detail } from '../../events/catalog';
+import { deleteAsg, setMinSize } from '../aws/auto-scaling';
+import { workloadAs } from '../aws/clients';
+import { setDefaultVersion } from '../aws/launch-template';
+import { deleteTargetGroup } from '../aws/target-groups';
+import { refOf, runStep, type StepContext, type StepOutcome } from '../advance';
+import type { ServiceState } from '../ledger';
+
+/**
+ * BakeElapsed → the new group becomes production: its min size returns to the template's
+ * `<org>:min_size`, the deployed launch template version becomes the default, and the previous
+ * production ASG and its target group are deleted → DeployCompleted.
+ */
+export async function finishDeploy(ctx: StepContext, event: Detail<'BakeElapsed'>) {
+  await runStep(ctx, event, (state) => finish(ctx, state, event.Seq));
+}
+
+async function finish(ctx: StepContext, state: ServiceState, seq: number): Promise<StepOutcome> {
+  const plan = state.Plan!;
+  const { ec2, autoscaling, elb } = await workloadAs(plan.RoleArn, state.ActiveDeployId);
+  await setMinSize(autoscaling, plan.AsgName, plan.SteadyMinSize);
+  await setDefaultVersion(ec2, plan.LaunchTemplateId, plan.LaunchTemplateVersion);
+  if (plan.ProductionAsgName) await deleteAsg(autoscaling, plan.ProductionAsgName);
+  if (plan.ProductionTargetGroupArn) await deleteTargetGroup(elb, plan.ProductionTargetGroupArn);
+
+  const finishedAt = new Date();
+  const duration = Math.round((finishedAt.getTime() - Date.parse(state.Request.StartedAt)) / 100) / 10;
+  const ref = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName, DeployId: state.ActiveDeployId, Seq: seq };
+  ctx.log.info('Deploy completed', { asg: plan.AsgName, previous: plan.ProductionAsgName, durationSeconds: duration });
+  return {
+    phase: 'Completed',
+    set: { ProductionAsgName: plan.AsgName, DeployAsgName: '', UndeployState: plan.AllowUndeploy ? 'allow' : '' },
+    history: { Result: 'Completed', FinishedAt: finishedAt.toISOString(), DurationSeconds: duration },
+    emit: [
+      {
+        DetailType: 'DeployCompleted',
+        Detail: {
+          ...refOf(ref),
+          Seq: seq + 1,
+          AmiId: plan.ResolvedAmiId,
+          AsgName: plan.AsgName,
+          PreviousAsgName: plan.ProductionAsgName,
+          DurationSeconds: duration,
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,261 @@
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import { parseAmiCommand } from '../../events/ami-command';
+import { DeployRequested, describeIssues } from '../../events/client';
+import type { EventEnvelope } from '../../events/envelope';
+import { publish } from '../../events/publish';
+import { assumeRole, ssmClient, workloadClients, type WorkloadClients } from '../aws/clients';
+import { listenerArns, resolveAccount, type Account } from '../aws/accounts';
+import { cloneAsg, describeAsg, inServiceCount, setMinSize } from '../aws/auto-scaling';
+import { assertImageAvailable, newestImageByPrefix } from '../aws/images';
+import { createImageVersion, resolveExistingVersion } from '../aws/launch-template';
+import { prepareRules } from '../aws/listener-rules';
+import { deployTags } from '../aws/tags';
+import { cloneTargetGroup } from '../aws/target-groups';
+import { runStep, refOf, type StepContext, type StepOutcome } from '../advance';
+import { RejectedError } from '../errors';
+import type { DeployPlan, DeployRequest, ServiceKey, ServiceState } from '../ledger';
+import { asgName, deployTimestamp, targetGroupName, templateAsgName } from '../naming';
+import { deployMinSize, sizeTags } from '../sizes';
+import { stepCount } from '../weights';
+
+/** Everything a deploy needs to know before it changes anything; resolving it only reads. */
+interface Resolved {
+  account: Account;
+  workload: WorkloadClients;
+  template: AutoScalingGroup;
+  launchTemplateId: string;
+  listeners: string[];
+  /** The AMI to deploy, and the launch template version to reuse for `$launchtemplate:`. */
+  amiId: string;
+  existingVersion?: number;
+  allowUndeploy: boolean;
+}
+
+/**
+ * DeployRequested → validate everything (DeployRejected, with every reason, before any change),
+ * take the service, clone the template ASG and its target group, prepare the listener rules
+ * → AsgCloned.
+ */
+export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Promise<void> {
+  const parsed = DeployRequested.safeParse(envelope.detail);
+  if (!parsed.success) {
+    await reject(ctx, envelope, describeIssues(parsed.error));
+    return;
+  }
+  const input = parsed.data;
+  const deployId = input.DeployId ?? envelope.id;
+  const key: ServiceKey = { AccountCanonicalSlug: input.AccountCanonicalSlug, ServiceName: input.ServiceName };
+  ctx.log.appendKeys({ deployId, account: key.AccountCanonicalSlug, serviceName: key.ServiceName });
+
+  const state = await ctx.ledger.getService(key);
+  if (state?.ActiveDeployId !== deployId) {
+    if (await ctx.ledger.getDeployment(key, deployId)) {
+      ctx.log.info('Dropping DeployRequested: this deploy already ran');
+      return;
+    }
+    let resolved: Resolved;
+    try {
+      resolved = await resolve(ctx, input, deployId);
+    } catch (err) {
+      if (err instanceof RejectedError) return reject(ctx, envelope, err.reasons, deployId);
+      throw err;
+    }
+    const request: DeployRequest = {
+      DeployId: deployId,
+      AmiId: input.AmiId,
+      Config: input.DeployConfig,
+      StartedAt: new Date().toISOString(),
+      Timestamp: deployTimestamp(new Date()),
+    };
+    if (!(await ctx.ledger.take(key, request, envelope.id))) {
+      const holder = await ctx.ledger.getService(key);
+      if (holder?.ActiveDeployId !== deployId) return concurrentDeploy(ctx, key, request, holder);
+    }
+    return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s) => cloneService(ctx, s, resolved));
+  }
+  // Redelivered after taking the service: resolve again (read-only) and carry on where it stopped.
+  return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, async (s) =>
+    cloneService(ctx, s, await resolve(ctx, input, deployId)),
+  );
+}
+
+async function resolve(ctx: StepContext, input: DeployRequested, deployId: string): Promise<Resolved> {
+  const metaCredentials = ctx.cfg.metaRoleArn
+    ? await assumeRole({ roleArn: ctx.cfg.metaRoleArn, sessionName: deployId })
+    : undefined;
+  const ssm = ssmClient(metaCredentials);
+  const account = await resolveAccount(ssm, input.AccountCanonicalSlug, ctx.cfg.serviceName);
+  const listeners = await listenerArns(ssm, account, input.ServiceName);
+
+  const reasons: string[] = [];
+  const allowUndeploy = input.DeployConfig.AllowUndeploy ?? account.environment !== 'production';
+  if (input.DeployConfig.AutomaticUndeployMinutes !== undefined && !allowUndeploy) {
+    reasons.push(
+      `DeployConfig.AutomaticUndeployMinutes needs undeploys to be allowed; ${account.slug} is a ${account.environment} account, so set DeployConfig.AllowUndeploy to true`,
+    );
+  }
+  const workload = workloadClients(await assumeRole({ roleArn: account.roleArn, sessionName: deployId }));
+  const template = await describeAsg(workload.autoscaling, templateAsgName(input.ServiceName));
+  if (!template) reasons.push(`Could not load ${templateAsgName(input.ServiceName)}. Is ServiceName correct?`);
+  const launchTemplateId = template?.LaunchTemplate?.LaunchTemplateId;
+  if (template && !launchTemplateId) reasons.push(`${templateAsgName(input.ServiceName)} must use a launch template`);
+  if ((template?.TargetGroupARNs?.length ?? 0) > 1) {
+    reasons.push(`${templateAsgName(input.ServiceName)} has ${template?.TargetGroupARNs?.length} target groups; one is supported`);
+  }
+  if (listeners.length && !template?.TargetGroupARNs?.length && template) {
+    reasons.push(`${input.ServiceName} has listener_arns but ${templateAsgName(input.ServiceName)} has no target group to clone`);
+  }
+  if (reasons.length || !template || !launchTemplateId) throw new RejectedError(reasons);
+
+  const command = parseAmiCommand(input.AmiId);
+  if (!command.ok) throw new RejectedError([command.reason]); // unreachable: the schema checked it
+  let amiId: string;
+  let existingVersion: number | undefined;
+  switch (command.command.kind) {
+    case 'ami':
+      await assertImageAvailable(workload.ec2, command.command.amiId);
+      amiId = command.command.amiId;
+      break;
+    case 'name-prefix':
+      amiId = await newestImageByPrefix(workload.ec2, command.command.prefix, ctx.cfg.amiOwners);
+      break;
+    case 'launch-template': {
+      const v = await resolveExistingVersion(workload.ec2, launchTemplateId, command.command.version);
+      amiId = v.amiId;
+      existingVersion = v.version;
+      break;
+    }
+  }
+  return { account, workload, template, launchTemplateId, listeners, amiId, existingVersion, allowUndeploy };
+}
+
+/** Seq 0 → 1: create (or adopt) every resource of the deploy, then wait for health. */
+async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved): Promise<StepOutcome> {
+  const { Request: request } = state;
+  const key = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName };
+  const tags = deployTags(ctx.cfg.serviceName, request.DeployId);
+  const { ec2, autoscaling, elb } = r.workload;
+
+  const launchTemplateVersion =
+    r.existingVersion ?? (await createImageVersion(ec2, { launchTemplateId: r.launchTemplateId, amiId: r.amiId, deployId: request.DeployId }));
+
+  const templateTargetGroupArn = r.listeners.length ? r.template.TargetGroupARNs?.[0] : undefined;
+  const targetGroupArn = templateTargetGroupArn
+    ? await cloneTargetGroup(elb, {
+        templateArn: templateTargetGroupArn,
+        name: targetGroupName(state.ServiceName, request.Timestamp),
+        deployId: request.DeployId,
+        tags,
+      })
+    : undefined;
+
+  const production = state.ProductionAsgName ? await describeAsg(autoscaling, state.ProductionAsgName) : undefined;
+  const sizes = sizeTags(r.template.Tags, r.account.org);
+  const minSize = deployMinSize(sizes, inServiceCount(production));
+  const name = asgName(state.ServiceName, request.Timestamp);
+  await cloneAsg(autoscaling, {
+    template: r.template,
+    name,
+    deployId: request.DeployId,
+    launchTemplateId: r.launchTemplateId,
+    launchTemplateVersion,
+    targetGroupArn,
+    minSize,
+    maxSize: sizes.maxSize,
+    tags,
+  });
+
+  if (production?.AutoScalingGroupName) {
+    // Keep production at full size while the deploy runs, so a rollback fails back to
+    // the capacity that was serving before, even if scaling would have shrunk it meanwhile.
+    const holdAt = Math.min(Math.max(inServiceCount(production), sizes.minSize), production.MaxSize ?? sizes.maxSize);
+    await setMinSize(autoscaling, production.AutoScalingGroupName, holdAt);
+  }
+
+  const rules =
+    templateTargetGroupArn && targetGroupArn
+      ? await prepareRules(elb, {
+          listenerArns: r.listeners,
+          templateTargetGroupArn,
+          newTargetGroupArn: targetGroupArn,
+          deployId: request.DeployId,
+          tags,
+        })
+      : [];
+  const rollout = !targetGroupArn ? 'non-web' : rules.some((x) => x.productionTargetGroupArn) ? 'web' : 'first-web';
+
+  const plan: DeployPlan = {
+    RoleArn: r.account.roleArn,
+    Org: r.account.org,
+    AllowUndeploy: r.allowUndeploy,
+    ResolvedAmiId: r.amiId,
+    LaunchTemplateId: r.launchTemplateId,
+    LaunchTemplateVersion: launchTemplateVersion,
+    AsgName: name,
+    TargetGroupArn: targetGroupArn,
+    MinSize: minSize,
+    MaxSize: sizes.maxSize,
+    SteadyMinSize: sizes.minSize,
+    ProductionAsgName: production?.AutoScalingGroupName,
+    ProductionTargetGroupArn: production?.TargetGroupARNs?.[0],
+    Rollout: rollout,
+    Rules: rules,
+    HealthDeadline: new Date(Date.now() + request.Config.HealthTimeout * 1000).toISOString(),
+    Steps: stepCount(request.Config.TrafficShiftPerStep),
+  };
+  ctx.log.info('Cloned service', { asg: name, targetGroupArn, minSize, rollout, launchTemplateVersion, amiId: r.amiId });
+  return {
+    phase: 'WaitingHealthy',
+    set: { Plan: plan, DeployAsgName: name },
+    history: { ResolvedAmiId: r.amiId, AsgName: name, TargetGroupArn: targetGroupArn, Rollout: rollout },
+    emit: [
+      {
+        DetailType: 'AsgCloned',
+        Detail: {
+          ...refOf({ ...key, DeployId: request.DeployId, Seq: 1 }),
+          Seq: 1,
+          AmiId: r.amiId,
+          AsgName: name,
+          TargetGroupArn: targetGroupArn,
+          LaunchTemplate: { LaunchTemplateId: r.launchTemplateId, Version: launchTemplateVersion },
+          MinSize: minSize,
+          MaxSize: sizes.maxSize,
+          ProductionAsgName: production?.AutoScalingGroupName,
+          Rollout: rollout,
+          RuleArns: rules.map((x) => x.ruleArn),
+        },
+      },
+    ],
+  };
+}
+
+async function reject(ctx: StepContext, envelope: EventEnvelope, reasons: string[], deployId?: string): Promise<void> {
+  const d = (typeof envelope.detail === 'object' && envelope.detail ? envelope.detail : {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : undefined);
+  ctx.log.warn('Deploy rejected', { reasons });
+  await publish(ctx.cp.events, ctx.cfg.busName, [
+    {
+      DetailType: 'DeployRejected',
+      Detail: {
+        DeployId: deployId ?? str(d.DeployId) ?? envelope.id,
+        AccountCanonicalSlug: str(d.AccountCanonicalSlug),
+        ServiceName: str(d.ServiceName),
+        AmiId: str(d.AmiId),
+        Reasons: reasons,
+      },
+    },
+  ]);
+}
+
+/** Another deploy holds the service. Cancelling it first (`rollback`) arrives with cancel support. */
+async function concurrentDeploy(ctx: StepContext, key: ServiceKey, request: DeployRequest, holder: ServiceState | undefined) {
+  const why = holder?.UndeployState === 'undeploying'
+    ? `${key.ServiceName} in ${key.AccountCanonicalSlug} is being undeployed`
+    : `a different deploy (${holder?.ActiveDeployId}, ${holder?.Phase}) is running for ${key.ServiceName} in ${key.AccountCanonicalSlug}; cancel it first`;
+  ctx.log.warn('Deploy not started', { why });
+  await ctx.ledger.recordUnstarted(key, request, 'Failed', { Result: 'Failed', Errors: [why], FinishedAt: new Date().toISOString() });
+  await publish(ctx.cp.events, ctx.cfg.busName, [
+    { DetailType: 'DeployFailed', Detail: { ...key, DeployId: request.DeployId, Seq: 0, Phase: 'Starting', Errors: [why] } },
+  ]);
+}
+

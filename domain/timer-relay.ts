@@ -1,0 +1,30 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { isDetailType } from '../events/catalog';
+import { publish } from '../events/publish';
+import { controlPlaneClients } from './aws/clients';
+import { loadConfig } from './config';
+import type { TimerMessage } from './emit';
+
+const TimerBody = z.object({
+  DueAt: z.string(),
+  Event: z.object({ DetailType: z.string().refine(isDetailType), Detail: z.unknown() }),
+});
+
+/** A timer message became visible after its SQS delay: publish its event on the bus. */
+export async function relayTimer(body: string, log: Logger): Promise<void> {
+  let parsed;
+  try {
+    parsed = TimerBody.safeParse(JSON.parse(body));
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed?.success) {
+    log.error('Dropping a timer message that is not one', { body: body.slice(0, 500) });
+    return;
+  }
+  const timer = parsed.data as TimerMessage;
+  const d = timer.Event.Detail as { DeployId?: string };
+  log.info('Timer due', { detailType: timer.Event.DetailType, deployId: d.DeployId, lateMs: Date.now() - Date.parse(timer.DueAt) });
+  await publish(controlPlaneClients().events, loadConfig().busName, [timer.Event]);
+}

@@ -1,0 +1,130 @@
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateArchiveCommand,
+  CreateEventBusCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+  ResourceAlreadyExistsException,
+} from '@aws-sdk/client-eventbridge';
+import { CreateScheduleGroupCommand, ListScheduleGroupsCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { eventPattern, handlers, resourceNames, TIMER_HANDLER } from '../../events/topology';
+
+/** What the local runtime provisioned: names, URLs, and the environment the handlers need. */
+export interface LocalInstallation {
+  prefix: string;
+  region: string;
+  accountId: string;
+  busName: string;
+  busArn: string;
+  tableName: string;
+  scheduleGroup: string;
+  schedulerRoleArn: string;
+  queueUrls: Record<string, string>;
+  deadLetterQueueUrls: Record<string, string>;
+  timerQueueUrl: string;
+  /** Environment variables for the handlers, as the CDK stack sets them on each Lambda. */
+  env: Record<string, string>;
+}
+
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>) {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  return { url: QueueUrl!, arn: attrs.Attributes!.QueueArn! };
+}
+
+const ignore = async (p: Promise<unknown>, ...errors: (new (...a: never[]) => Error)[]) => {
+  try {
+    await p;
+  } catch (err) {
+    if (!errors.some((e) => err instanceof e)) throw err;
+  }
+};
+
+/**
+ * Creates Deployomat's control plane in the emulator from the topology declaration — the same
+ * list the CDK stack is built from: bus + archive, per handler a queue with its DLQ and the rule
+ * that feeds it, the ledger table and the schedule group. Safe to run again.
+ */
+export async function provision(opts: { prefix?: string; region: string; accountId: string }): Promise<LocalInstallation> {
+  const names = resourceNames(opts.prefix);
+  const events = new EventBridgeClient({});
+  const sqs = new SQSClient({});
+  const dynamo = new DynamoDBClient({});
+  const scheduler = new SchedulerClient({});
+
+  await ignore(events.send(new CreateEventBusCommand({ Name: names.bus })), ResourceAlreadyExistsException);
+  const busArn = `arn:aws:events:${opts.region}:${opts.accountId}:event-bus/${names.bus}`;
+  await ignore(
+    events.send(new CreateArchiveCommand({ ArchiveName: names.archive, EventSourceArn: busArn, RetentionDays: 30 })),
+    ResourceAlreadyExistsException,
+  );
+
+  const queueUrls: Record<string, string> = {};
+  const deadLetterQueueUrls: Record<string, string> = {};
+  for (const spec of handlers) {
+    const dlq = await createQueue(sqs, names.deadLetterQueue(spec.name), { MessageRetentionPeriod: String(14 * 24 * 3600) });
+    const queue = await createQueue(sqs, names.queue(spec.name), {
+      VisibilityTimeout: String(spec.queue.visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: spec.queue.maxReceiveCount }),
+    });
+    queueUrls[spec.name] = queue.url;
+    deadLetterQueueUrls[spec.name] = dlq.url;
+    const pattern = eventPattern(spec);
+    if (pattern) {
+      await events.send(new PutRuleCommand({ Name: names.rule(spec.name), EventBusName: names.bus, EventPattern: JSON.stringify(pattern) }));
+      await events.send(
+        new PutTargetsCommand({ Rule: names.rule(spec.name), EventBusName: names.bus, Targets: [{ Id: 'queue', Arn: queue.arn }] }),
+      );
+    }
+  }
+
+  await ignore(
+    dynamo.send(
+      new CreateTableCommand({
+        TableName: names.table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    ),
+    ResourceInUseException,
+  );
+
+  // Look first: the emulator silently replaces an existing group and drops its schedules.
+  const groups = await scheduler.send(new ListScheduleGroupsCommand({ NamePrefix: names.scheduleGroup }));
+  if (!groups.ScheduleGroups?.some((g) => g.Name === names.scheduleGroup)) {
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: names.scheduleGroup }));
+  }
+
+  const schedulerRoleArn = `arn:aws:iam::${opts.accountId}:role/${names.bus}-scheduler`;
+  const timerQueueUrl = queueUrls[TIMER_HANDLER]!;
+  return {
+    prefix: opts.prefix ?? 'deployomat',
+    region: opts.region,
+    accountId: opts.accountId,
+    busName: names.bus,
+    busArn,
+    tableName: names.table,
+    scheduleGroup: names.scheduleGroup,
+    schedulerRoleArn,
+    queueUrls,
+    deadLetterQueueUrls,
+    timerQueueUrl,
+    env: {
+      DEPLOYOMAT_BUS_NAME: names.bus,
+      DEPLOYOMAT_BUS_ARN: busArn,
+      DEPLOYOMAT_TABLE_NAME: names.table,
+      DEPLOYOMAT_TIMER_QUEUE_URL: timerQueueUrl,
+      DEPLOYOMAT_SCHEDULE_GROUP: names.scheduleGroup,
+      DEPLOYOMAT_SCHEDULER_ROLE_ARN: schedulerRoleArn,
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  PutScalingPolicyCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateCommand,
+  CreateSubnetCommand,
+  CreateTagsCommand,
+  CreateVpcCommand,
+  EC2Client,
+  RegisterImageCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+
+/**
+ * A realistic multi-account setup in the emulator, as a user's Terraform/CDK (Accountomat,
+ * Serviceomat) would leave it: the meta account's SSM registry, and in the workload account a
+ * VPC, an ALB and listener, the service's template target group, exemplar rule, launch template
+ * and template ASG. Used by the demo and the emulator tests.
+ */
+export const META_ACCOUNT = '111111111111';
+export const WORKLOAD_ACCOUNT = '222222222222';
+export const ORG = 'acme';
+export const META_ROLE_ARN = `arn:aws:iam::${META_ACCOUNT}:role/${ORG}/deployomat-meta-access`;
+export const DEPLOY_ROLE_ARN = `arn:aws:iam::${WORKLOAD_ACCOUNT}:role/${ORG}/deployomat-deploy-access`;
+/** Tag that makes the emulator report instances of an AMI as unhealthy (see infra/local/emulator). */
+export const UNHEALTHY_AMI_TAG = 'deployomat-emulator:health';
+
+async function credentialsFor(roleArn: string, session: string): Promise<AwsCredentialIdentity> {
+  const out = await new STSClient({}).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: session }));
+  const c = out.Credentials!;
+  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken };
+}
+
+export async function workloadClients() {
+  const credentials = await credentialsFor(DEPLOY_ROLE_ARN, 'seed');
+  return {
+    ec2: new EC2Client({ credentials }),
+    autoscaling: new AutoScalingClient({ credentials }),
+    elb: new ElasticLoadBalancingV2Client({ credentials }),
+  };
+}
+
+export async function metaSsm() {
+  return new SSMClient({ credentials: await credentialsFor(META_ROLE_ARN, 'seed') });
+}
+
+export interface SeededAccount {
+  slug: string;
+  prefix: string;
+  vpcId: string;
+  subnetIds: string[];
+  listenerArn: string;
+  loadBalancerArn: string;
+}
+
+/** Registers the workload account in the meta account's registry and builds its network and ALB. */
+export async function seedAccount(opts: { slug: string; environment?: string; name?: string }): Promise<SeededAccount> {
+  const environment = opts.environment ?? 'development';
+  const name = opts.name ?? opts.slug;
+  const prefix = `/${ORG}/${environment}/${name}`;
+  const ssm = await metaSsm();
+  const put = (Name: string, Value: string, Type: 'String' | 'StringList' = 'String') =>
+    ssm.send(new PutParameterCommand({ Name, Value, Type, Overwrite: true }));
+  await put(`/omat/account_registry/${opts.slug}`, JSON.stringify({ prefix, name, environment }));
+  await put(`${prefix}/roles/deployomat`, DEPLOY_ROLE_ARN);
+
+  const { ec2, elb } = await workloadClients();
+  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
+  const subnetIds: string[] = [];
+  for (const [i, az] of ['us-east-1a', 'us-east-1b'].entries()) {
+    const s = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: az }));
+    subnetIds.push(s.Subnet!.SubnetId!);
+  }
+  const lbName = `${opts.slug}-alb`.slice(0, 32);
+  const lb = await elb.send(new CreateLoadBalancerCommand({ Name: lbName, Subnets: subnetIds, Type: 'application' }));
+  const loadBalancerArn = lb.LoadBalancers![0]!.LoadBalancerArn!;
+  const listener = await elb.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: loadBalancerArn,
+      Protocol: 'HTTP',
+      Port: 80,
+      DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' } }],
+    }),
+  );
+  return { slug: opts.slug, prefix, vpcId, subnetIds, listenerArn: listener.Listeners![0]!.ListenerArn!, loadBalancerArn };
+}
+
+export interface SeededService {
+  service: string;
+  launchTemplateId: string;
+  templateTargetGroupArn?: string;
+  exemplarRuleArn?: string;
+  amis: Record<string, string>;
+}
+
+/**
+ * A service as Serviceomat would set it up. `web` adds the template target group, the exemplar
+ * rule at priority + 40000 and `listener_arns`. AMIs are registered for each name in `amis`;
+ * names in `unhealthy` get the emulator's unhealthy tag.
+ */
+export async function seedService(
+  account: SeededAccount,
+  opts: { service: string; web: boolean; priority?: number; minSize?: number; maxSize?: number; amis: string[]; unhealthy?: string[] },
+): Promise<SeededService> {
+  const { ec2, autoscaling, elb } = await workloadClients();
+  const amis: Record<string, string> = {};
+  for (const amiName of opts.amis) {
+    const img = await ec2.send(new RegisterImageCommand({ Name: amiName, Description: `${opts.service} ${amiName}` }));
+    amis[amiName] = img.ImageId!;
+    if (opts.unhealthy?.includes(amiName)) {
+      await ec2.send(new CreateTagsCommand({ Resources: [img.ImageId!], Tags: [{ Key: UNHEALTHY_AMI_TAG, Value: 'unhealthy' }] }));
+    }
+  }
+  const firstAmi = amis[opts.amis[0]!]!;
+  const lt = await ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: `${opts.service}-lt`,
+      LaunchTemplateData: { ImageId: firstAmi, InstanceType: 't3.micro', MetadataOptions: { HttpTokens: 'required' } },
+    }),
+  );
+  const launchTemplateId = lt.LaunchTemplate!.LaunchTemplateId!;
+
+  let templateTargetGroupArn: string | undefined;
+  let exemplarRuleArn: string | undefined;
+  if (opts.web) {
+    const tg = await elb.send(
+      new CreateTargetGroupCommand({
+        Name: `${opts.service}-template`.slice(0, 32),
+        Protocol: 'HTTP',
+        Port: 8080,
+        VpcId: account.vpcId,
+        HealthCheckPath: '/health',
+        HealthCheckIntervalSeconds: 5,
+        HealthCheckTimeoutSeconds: 4,
+        HealthyThresholdCount: 2,
+        Matcher: { HttpCode: '200-299' },
+        Tags: [{ Key: 'team', Value: 'platform' }],
+      }),
+    );
+    templateTargetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
+    await elb.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: templateTargetGroupArn,
+        Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }],
+      }),
+    );
+    const rule = await elb.send(
+      new CreateRuleCommand({
+        ListenerArn: account.listenerArn,
+        Priority: (opts.priority ?? 10) + 40000,
+        Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [`${opts.service}.example.com`] } }],
+        Actions: [{ Type: 'forward', TargetGroupArn: templateTargetGroupArn }],
+      }),
+    );
+    exemplarRuleArn = rule.Rules![0]!.RuleArn!;
+    const ssm = await metaSsm();
+    await ssm.send(
+      new PutParameterCommand({ Name: `${account.prefix}/config/${opts.service}/listener_arns`, Value: account.listenerArn, Type: 'StringList', Overwrite: true }),
+    );
+  }
+
+  const asgName = `${opts.service}-template`;
+  await autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: asgName,
+      MinSize: 0,
+      MaxSize: 0,
+      DesiredCapacity: 0,
+      LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: '$Default' },
+      VPCZoneIdentifier: account.subnetIds.join(','),
+      TargetGroupARNs: templateTargetGroupArn ? [templateTargetGroupArn] : undefined,
+      HealthCheckType: opts.web ? 'ELB' : 'EC2',
+      HealthCheckGracePeriod: 60,
+      TerminationPolicies: ['OldestInstance'],
+      Tags: [
+        { Key: `${ORG}:min_size`, Value: String(opts.minSize ?? 2), PropagateAtLaunch: false },
+        { Key: `${ORG}:max_size`, Value: String(opts.maxSize ?? 4), PropagateAtLaunch: false },
+        { Key: 'team', Value: 'platform', PropagateAtLaunch: true },
+      ],
+    }),
+  );
+  await autoscaling.send(
+    new PutScalingPolicyCommand({
+      AutoScalingGroupName: asgName,
+      PolicyName: 'target-cpu',
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' }, TargetValue: 50 },
+    }),
+  );
+  return { service: opts.service, launchTemplateId, templateTargetGroupArn, exemplarRuleArn, amis };
+}
