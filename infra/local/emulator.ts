@@ -76,6 +76,7 @@ function freeLoopbackPort(): Promise<number> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  await ensureMotoInstalled(opts.log);
   const port = opts.port ?? (await freeLoopbackPort());
   const endpoint = `http://127.0.0.1:${port}`;
   const configUrl = `${endpoint}/_emulator/config`;

@@ -1,6 +1,6 @@
 import { startEmulator, type Emulator } from './emulator';
 import { provision, type LocalInstallation } from './provision';
-import { startRuntime, type Runtime } from './runtime';
+import { startRuntime, type Runtime, type RuntimeOptions } from './runtime';
 
 export const LOCAL_REGION = 'us-east-1';
 /** moto's default account: Deployomat's own (CI/CD) account locally. */
@@ -37,6 +37,7 @@ export async function startLocal(opts: {
   prefix?: string;
   env?: Record<string, string>;
   log?: (line: string) => void;
+  runtime?: RuntimeOptions;
 }): Promise<LocalDeployomat> {
   let emulator: Emulator | undefined;
   if (!opts.endpoint) emulator = await startEmulator({ port: opts.port, log: opts.log });
@@ -44,7 +45,7 @@ export async function startLocal(opts: {
   useEndpoint(endpoint);
   Object.assign(process.env, opts.env);
   const install = await provision({ prefix: opts.prefix, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
-  const runtime = await startRuntime(install, { log: opts.log });
+  const runtime = await startRuntime(install, { log: opts.log, ...opts.runtime });
   return {
     endpoint,
     install,

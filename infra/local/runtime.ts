@@ -13,6 +13,11 @@ export interface RuntimeOptions {
   /** Long-poll wait per receive; short keeps stop() quick. */
   waitTimeSeconds?: number;
   log?: (line: string) => void;
+  /**
+   * Delivery shim for tests: hand every batch to the handler twice (the second time as SQS would
+   * redeliver it after a lost acknowledgement), to prove each handler is idempotent.
+   */
+  deliverTwice?: boolean;
 }
 
 export interface Runtime {
@@ -87,6 +92,11 @@ async function pollQueue(
       counted();
       const response = await handler(event, lambdaContext(spec));
       failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      if (opts.deliverTwice) {
+        counted();
+        const again = await handler(redelivered(event), lambdaContext(spec));
+        for (const f of again?.batchItemFailures ?? []) failed.add(f.itemIdentifier);
+      }
     } catch (err) {
       // A thrown invocation fails the whole batch, as with Lambda.
       opts.log?.(`[${spec.name}] invocation failed: ${String(err)}`);
@@ -120,6 +130,15 @@ function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
     awsRegion: region,
+  };
+}
+
+function redelivered(event: SQSEvent): SQSEvent {
+  return {
+    Records: event.Records.map((r) => ({
+      ...r,
+      attributes: { ...r.attributes, ApproximateReceiveCount: String(Number(r.attributes.ApproximateReceiveCount) + 1) },
+    })),
   };
 }
 

@@ -1,0 +1,61 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CLIENT_SOURCE } from '../../events/client';
+import { startEmulator, type Emulator } from '../../infra/local/emulator';
+import { startLocal, type LocalDeployomat } from '../../infra/local/local-env';
+import { Observer } from '../../infra/local/observer';
+import type { RuntimeOptions } from '../../infra/local/runtime';
+import { META_ROLE_ARN, seedAccount, type SeededAccount } from '../../infra/local/seed';
+
+export interface TestDeployomat {
+  emulator: Emulator;
+  local: LocalDeployomat;
+  observer: Observer;
+  account: SeededAccount;
+  /** Publishes a client command the way a user does (PutEvents, source deployomat.client); returns the event id. */
+  send(detailType: string, detail: unknown): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Fast timings for tests: health counted every second. */
+export const FAST = { BakeTime: 1, WaitPerStep: 1, TrafficShiftPerStep: 50, HealthTimeout: 30 };
+
+/**
+ * A private emulator + Deployomat installation + seeded workload account per test file, so
+ * files can run in parallel and change emulator settings without disturbing each other.
+ */
+export async function startTestDeployomat(opts: {
+  slug?: string;
+  environment?: string;
+  initialHealthSeconds?: number;
+  runtime?: RuntimeOptions;
+} = {}): Promise<TestDeployomat> {
+  const emulator = await startEmulator({ initialHealthSeconds: opts.initialHealthSeconds });
+  const local = await startLocal({
+    endpoint: emulator.endpoint,
+    env: { DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN, DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '1' },
+    runtime: opts.runtime,
+  });
+  const observer = await Observer.start(local.install.busName);
+  const account = await seedAccount({ slug: opts.slug ?? 'acme-test', environment: opts.environment });
+  const events = new EventBridgeClient({});
+  return {
+    emulator,
+    local,
+    observer,
+    account,
+    async send(detailType, detail) {
+      const out = await events.send(
+        new PutEventsCommand({
+          Entries: [{ EventBusName: local.install.busName, Source: CLIENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail) }],
+        }),
+      );
+      if (out.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(out.Entries)}`);
+      return out.Entries![0]!.EventId!;
+    },
+    async stop() {
+      await observer.stop().catch(() => {});
+      await local.stop();
+      await emulator.stop();
+    },
+  };
+}
