@@ -13,7 +13,8 @@ export interface SizeTags {
 export function sizeTags(tags: { Key?: string; Value?: string }[] | undefined, org: string): SizeTags {
   const read = (key: string, fallback: number) => {
     const raw = tags?.find((t) => t.Key === `${org}:${key}`)?.Value;
-    const n = raw === undefined ? NaN : Number(raw);
+    // Only plain digits: Number('') is 0, and '1e3' or '0x10' are not sizes anyone meant.
+    const n = raw !== undefined && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
     return Number.isInteger(n) && n >= 0 ? n : fallback;
   };
   const maxSize = read('max_size', DEFAULT_MAX_SIZE);

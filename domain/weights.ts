@@ -19,6 +19,7 @@ export function percentAtStep(step: number, percentPerStep: number): number {
 }
 
 export function weightsAtPercent(percent: number): { production: number; next: number } {
+  if (Number.isNaN(percent)) throw new RangeError('percent must be a number, got NaN');
   const next = Math.min(100, Math.max(0, Math.round(percent)));
   return { production: 100 - next, next };
 }

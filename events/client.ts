@@ -57,6 +57,16 @@ export const DeployRequested = z
 export type DeployRequested = z.output<typeof DeployRequested>;
 export type DeployRequestedInput = z.input<typeof DeployRequested>;
 
+/**
+ * Validates a DeployRequested detail. Returns every problem at once, as sentences a deployer can
+ * act on, so one rejected request tells them everything to fix.
+ */
+export function parseDeployRequested(detail: unknown): { ok: true; value: DeployRequested } | { ok: false; reasons: string[] } {
+  // reportInput keeps the offending value on each issue, which tells "missing" from "wrong type".
+  const result = DeployRequested.safeParse(detail, { reportInput: true });
+  return result.success ? { ok: true, value: result.data } : { ok: false, reasons: describeIssues(result.error) };
+}
+
 /** Turns zod issues into sentences a deployer can act on: `DeployConfig.BakeTime: must not be negative`. */
 export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
@@ -65,7 +75,12 @@ export function describeIssues(error: z.ZodError): string[] {
       return `${path ? `${path}: ` : ''}unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     }
     if (issue.code === 'invalid_type' && !path) return 'the event detail must be a JSON object';
-    if (issue.code === 'invalid_type' && issue.input === undefined) return `${path} is required`;
+    if (isMissing(issue)) return `${path} is required`;
     return path ? `${path}: ${issue.message}` : issue.message;
   });
+}
+
+/** Needs issues parsed with `reportInput: true` (see parseDeployRequested). */
+function isMissing(issue: z.core.$ZodIssue): boolean {
+  return issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined;
 }

@@ -1,6 +1,6 @@
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { parseAmiCommand } from '../../events/ami-command';
-import { DeployRequested, describeIssues } from '../../events/client';
+import { parseDeployRequested, type DeployRequested } from '../../events/client';
 import type { EventEnvelope } from '../../events/envelope';
 import { publish } from '../../events/publish';
 import { assumeRole, ssmClient, workloadClients, type WorkloadClients } from '../aws/clients';
@@ -37,12 +37,12 @@ interface Resolved {
  * → AsgCloned.
  */
 export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Promise<void> {
-  const parsed = DeployRequested.safeParse(envelope.detail);
-  if (!parsed.success) {
-    await reject(ctx, envelope, describeIssues(parsed.error));
+  const parsed = parseDeployRequested(envelope.detail);
+  if (!parsed.ok) {
+    await reject(ctx, envelope, parsed.reasons);
     return;
   }
-  const input = parsed.data;
+  const input = parsed.value;
   const deployId = input.DeployId ?? envelope.id;
   const key: ServiceKey = { AccountCanonicalSlug: input.AccountCanonicalSlug, ServiceName: input.ServiceName };
   ctx.log.appendKeys({ deployId, account: key.AccountCanonicalSlug, serviceName: key.ServiceName });

@@ -67,7 +67,7 @@ async function pollQueue(
 ): Promise<void> {
   const queueArn = `arn:aws:sqs:${install.region}:${install.accountId}:${queueUrl.split('/').pop()}`;
   while (running()) {
-    let messages: Message[] = [];
+    let messages: Message[];
     try {
       const out = await sqs.send(
         new ReceiveMessageCommand({
