@@ -8,8 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     env: {
-      // Handlers log JSON on every step; tests only need warnings and errors.
-      POWERTOOLS_LOG_LEVEL: 'WARN',
+      // Handlers log JSON on every step; tests only need errors.
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   },

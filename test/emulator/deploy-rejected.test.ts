@@ -1,0 +1,81 @@
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { controlPlaneClients } from '../../domain/aws/clients';
+import { seedAccount, seedService, workloadClients, type SeededService } from '../../infra/local/seed';
+import { startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
+import { shape, snapshotService } from '../helpers/workload';
+
+/** Everything in the workload account and the ledger, to prove a rejection changed nothing. */
+async function everything(t: TestDeployomat, svc: SeededService) {
+  const { autoscaling, elb } = await workloadClients();
+  const asgs = (await autoscaling.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups!.map((g) => g.AutoScalingGroupName).sort();
+  const tgs = (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups!.map((g) => g.TargetGroupName).sort();
+  const ledger = await controlPlaneClients().dynamo.send(new ScanCommand({ TableName: t.local.install.tableName }));
+  return { asgs, tgs, ledger: ledger.Items ?? [], service: shape(await snapshotService('cart', t.account.listenerArn, svc.launchTemplateId)) };
+}
+
+describe('Rejected deploys (emulator)', () => {
+  let t: TestDeployomat;
+  let svc: SeededService;
+  const slug = 'acme-rej';
+
+  beforeAll(async () => {
+    t = await startTestDeployomat({ slug });
+    await seedAccount({ slug: 'acme-prod', environment: 'production' });
+    svc = await seedService(t.account, { service: 'cart', web: true, amis: ['cart-v1'] });
+  });
+  afterAll(async () => t?.stop());
+
+  const base = () => ({ AccountCanonicalSlug: slug, ServiceName: 'cart', AmiId: svc.amis['cart-v1'] });
+
+  it.each([
+    ['a negative time', () => ({ ...base(), DeployConfig: { BakeTime: -5 } }), 'DeployConfig.BakeTime: must not be negative'],
+    ['a shift outside 1-100', () => ({ ...base(), DeployConfig: { TrafficShiftPerStep: 150 } }), 'DeployConfig.TrafficShiftPerStep: must be between 1 and 100'],
+    ['an unknown $ command', () => ({ ...base(), AmiId: '$newest' }), 'AmiId: unknown AmiId command "$newest"'],
+    ['a service name escaping its path', () => ({ ...base(), ServiceName: '../../roles' }), 'ServiceName: must be 1-64 characters'],
+    ['an unknown option', () => ({ ...base(), DeployConfig: { BakeTme: 5 } }), 'DeployConfig: unknown field(s) "BakeTme"'],
+    ['a missing AmiId', () => ({ AccountCanonicalSlug: slug, ServiceName: 'cart' }), 'AmiId is required'],
+    ['an unknown account', () => ({ ...base(), AccountCanonicalSlug: 'nope' }), 'Unable to locate account information for nope'],
+    ['an unknown service', () => ({ ...base(), ServiceName: 'nosuch' }), 'Could not load nosuch-template. Is ServiceName correct?'],
+    ['an AMI that does not exist', () => ({ ...base(), AmiId: 'ami-0000000000000dead' }), 'AMI ami-0000000000000dead does not exist'],
+    ['a name prefix matching nothing', () => ({ ...base(), AmiId: '$name-prefix:zzz-none' }), 'No available AMI named "zzz-none*"'],
+    ['a launch template version that does not exist', () => ({ ...base(), AmiId: '$launchtemplate:99' }), 'has no version 99'],
+    [
+      'automatic undeploy where undeploys are not allowed',
+      () => ({ ...base(), AccountCanonicalSlug: 'acme-prod', ServiceName: 'nosuch', DeployConfig: { AutomaticUndeployMinutes: 60 } }),
+      'DeployConfig.AutomaticUndeployMinutes needs undeploys to be allowed',
+    ],
+  ])('rejects %s with a reason, before changing anything', async (_what, detail, reason) => {
+    // Prepare
+    const before = await everything(t, svc);
+
+    // Act
+    const eventId = await t.send('DeployRequested', detail());
+    const outcome = await t.observer.outcome(eventId, 30_000);
+
+    // Assess
+    expect(outcome.detailType).toBe('DeployRejected');
+    expect((outcome.detail.Reasons as string[]).join('\n')).toContain(reason);
+    expect(await everything(t, svc)).toEqual(before);
+  });
+
+  it('lists every problem of a request in one rejection', async () => {
+    const eventId = await t.send('DeployRequested', { ...base(), AmiId: '$x', DeployConfig: { WaitPerStep: -1, HealthTimeout: 'soon' } });
+    const outcome = await t.observer.outcome(eventId, 30_000);
+
+    expect(outcome.detail.Reasons).toEqual([
+      'AmiId: unknown AmiId command "$x"; use $name-prefix:<prefix> or $launchtemplate:<N|$Latest|$Default|$LatestMinus:k>',
+      'DeployConfig.WaitPerStep: must not be negative',
+      'DeployConfig.HealthTimeout: must be a number of seconds',
+    ]);
+  });
+
+  it('also lists both template and undeploy problems together', async () => {
+    const eventId = await t.send('DeployRequested', { ...base(), AccountCanonicalSlug: 'acme-prod', ServiceName: 'ghost', DeployConfig: { AutomaticUndeployMinutes: 5 } });
+    const outcome = await t.observer.outcome(eventId, 30_000);
+
+    expect(outcome.detail.Reasons).toHaveLength(2);
+  });
+});
