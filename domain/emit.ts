@@ -16,27 +16,48 @@ export interface TimerMessage {
 }
 
 /**
+ * An event due at `dueAtMs` (epoch ms): it carries its due time, and its delay is counted from
+ * now, so a chain of timers anchored on due times does not drift by each step's processing time.
+ */
+export function dueAt<E extends DomainEvent>(dueAtMs: number, event: E): E {
+  return {
+    ...event,
+    Detail: { ...event.Detail, DueAt: new Date(dueAtMs).toISOString() },
+    DelaySeconds: Math.max(0, (dueAtMs - Date.now()) / 1000),
+  };
+}
+
+/** Due time carried by a timer event, or now. */
+export function dueTimeOf(detail: { DueAt?: string }): number {
+  const t = detail.DueAt ? Date.parse(detail.DueAt) : NaN;
+  return Number.isNaN(t) ? Date.now() : t;
+}
+
+/**
  * Publishes events now, or later: a delayed event goes to the timer queue with `DelaySeconds`
  * (≤ 900 s, so a 15 s traffic step is not stuck with Scheduler's one-minute precision), or to a
  * one-time EventBridge Scheduler schedule for longer waits.
  */
 export async function emit(cp: ControlPlane, cfg: Config, events: DomainEvent[]): Promise<void> {
-  const now = events.filter((e) => !e.DelaySeconds);
-  if (now.length) await publish(cp.events, cfg.busName, now);
-  for (const event of events.filter((e) => e.DelaySeconds)) {
-    const delay = Math.ceil(event.DelaySeconds!);
-    if (delay <= MAX_SQS_DELAY_SECONDS) await sendTimer(cp, cfg, event, delay);
-    else await createSchedule(cp, cfg, event, delay);
+  const now = events.filter((e) => !(e.DelaySeconds! > 0));
+  if (now.length) await publish(cp.events, cfg.busName, now.map((e) => ({ ...e, DelaySeconds: undefined })));
+  for (const event of events.filter((e) => e.DelaySeconds! > 0)) {
+    if (event.DelaySeconds! <= MAX_SQS_DELAY_SECONDS) await sendTimer(cp, cfg, event, event.DelaySeconds!);
+    else await createSchedule(cp, cfg, event, Math.ceil(event.DelaySeconds!));
   }
 }
 
+/**
+ * SQS delays whole seconds: the message waits the whole part, and the relay waits out the
+ * fraction (under a second) before publishing, so timers land within ~50 ms of their due time.
+ */
 export async function sendTimer(cp: ControlPlane, cfg: Config, event: DomainEvent, delaySeconds: number): Promise<void> {
   const body: TimerMessage = { DueAt: new Date(Date.now() + delaySeconds * 1000).toISOString(), Event: { ...event, DelaySeconds: undefined } };
   await cp.sqs.send(
     new SendMessageCommand({
       QueueUrl: cfg.timerQueueUrl,
       MessageBody: JSON.stringify(body),
-      DelaySeconds: Math.min(delaySeconds, MAX_SQS_DELAY_SECONDS),
+      DelaySeconds: Math.min(Math.floor(delaySeconds), MAX_SQS_DELAY_SECONDS),
     }),
   );
 }

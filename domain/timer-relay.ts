@@ -6,12 +6,14 @@ import { controlPlaneClients } from './aws/clients';
 import { loadConfig } from './config';
 import type { TimerMessage } from './emit';
 
+const MAX_FRACTION_WAIT_MS = 1000;
+
 const TimerBody = z.object({
   DueAt: z.string(),
   Event: z.object({ DetailType: z.string().refine(isDetailType), Detail: z.unknown() }),
 });
 
-/** A timer message became visible after its SQS delay: publish its event on the bus. */
+/** A timer message became visible after its SQS delay: publish its event on the bus when due. */
 export async function relayTimer(body: string, log: Logger): Promise<void> {
   let parsed;
   try {
@@ -25,6 +27,9 @@ export async function relayTimer(body: string, log: Logger): Promise<void> {
   }
   const timer = parsed.data as TimerMessage;
   const d = timer.Event.Detail as { DeployId?: string };
+  const early = Date.parse(timer.DueAt) - Date.now();
+  // SQS delayed the whole seconds; wait out the fraction here (never more than a second).
+  if (early > 0) await new Promise((r) => setTimeout(r, Math.min(early, MAX_FRACTION_WAIT_MS)));
   log.info('Timer due', { detailType: timer.Event.DetailType, deployId: d.DeployId, lateMs: Date.now() - Date.parse(timer.DueAt) });
   await publish(controlPlaneClients().events, loadConfig().busName, [timer.Event]);
 }

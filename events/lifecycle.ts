@@ -54,6 +54,8 @@ export const TrafficShifted = DeployRef.extend({
 
 export const BakeElapsed = DeployRef.extend({
   BakeTime: z.number(),
+  /** When the bake was due to end (ISO 8601). */
+  DueAt: z.string().optional(),
 });
 
 export const DeployCompleted = DeployRef.extend({

@@ -10,10 +10,16 @@ const TimerRef = z.object({
   AccountCanonicalSlug: AccountSlug,
   ServiceName,
   Seq: z.number().int().nonnegative(),
+  /** When the timer was due (ISO 8601). The next timer is counted from it, so delays do not accumulate. */
+  DueAt: z.string().optional(),
 });
 
-/** Count healthy instances again. */
-export const HealthCheckDue = TimerRef.extend({ Attempt: z.number().int().positive() });
+/** Count healthy instances again. Carries the last count, so watchers can show progress. */
+export const HealthCheckDue = TimerRef.extend({
+  Attempt: z.number().int().positive(),
+  Healthy: z.number().int().nonnegative(),
+  Wanted: z.number().int().nonnegative(),
+});
 
 /** Move traffic to the next step. */
 export const TrafficShiftDue = TimerRef.extend({ Step: z.number().int().positive() });

@@ -2,6 +2,7 @@ import type { Detail } from '../../events/catalog';
 import { describeAsg, healthyInServiceCount } from '../aws/auto-scaling';
 import { workloadAs } from '../aws/clients';
 import { countHealthyTargets } from '../aws/target-groups';
+import { dueAt, dueTimeOf } from '../emit';
 import { refOf, runStep, type StepContext, type StepOutcome } from '../advance';
 import { DeployFailure } from '../errors';
 import type { ServiceState } from '../ledger';
@@ -15,7 +16,7 @@ export async function checkHealth(ctx: StepContext, event: Detail<'AsgCloned'> |
   await runStep(ctx, event, (state) => countAndDecide(ctx, state, event, attempt));
 }
 
-async function countAndDecide(ctx: StepContext, state: ServiceState, event: { Seq: number }, attempt: number): Promise<StepOutcome> {
+async function countAndDecide(ctx: StepContext, state: ServiceState, event: { Seq: number; DueAt?: string }, attempt: number): Promise<StepOutcome> {
   const plan = state.Plan!;
   const { autoscaling, elb } = await workloadAs(plan.RoleArn, state.ActiveDeployId);
   const healthy = plan.TargetGroupArn
@@ -39,15 +40,10 @@ async function countAndDecide(ctx: StepContext, state: ServiceState, event: { Se
       `Only ${healthy} of ${plan.MinSize} instances of ${plan.AsgName} became healthy within HealthTimeout (${state.Request.Config.HealthTimeout} s)`,
     );
   }
+  // Every interval from the previous check's due time; never past the deadline: the last check is at it.
+  const due = Math.min(dueTimeOf(event) + ctx.cfg.healthCheckIntervalSeconds * 1000, Date.parse(plan.HealthDeadline));
   return {
     phase: 'WaitingHealthy',
-    emit: [
-      {
-        DetailType: 'HealthCheckDue',
-        Detail: { ...next, Attempt: attempt + 1 },
-        // Never sleep past the deadline: the last check happens right at it.
-        DelaySeconds: Math.max(1, Math.min(ctx.cfg.healthCheckIntervalSeconds, Math.ceil(remainingMs / 1000))),
-      },
-    ],
+    emit: [dueAt(due, { DetailType: 'HealthCheckDue', Detail: { ...next, Attempt: attempt + 1, Healthy: healthy, Wanted: plan.MinSize } })],
   };
 }

@@ -3,6 +3,7 @@ import { workloadAs } from '../aws/clients';
 import { coalesceRule, setRuleWeights } from '../aws/listener-rules';
 import { refOf, runStep, type StepContext, type StepOutcome } from '../advance';
 import type { ServiceState } from '../ledger';
+import { dueAt, dueTimeOf } from '../emit';
 import { percentAtStep } from '../weights';
 
 /**
@@ -11,15 +12,16 @@ import { percentAtStep } from '../weights';
  * new target group and the bake starts. First deploys and non-web services go straight to bake.
  */
 export async function shiftTraffic(ctx: StepContext, event: Detail<'InstancesHealthy'> | Detail<'TrafficShiftDue'>, step: number) {
-  await runStep(ctx, event, (state) => shift(ctx, state, event.Seq, step));
+  await runStep(ctx, event, (state) => shift(ctx, state, event.Seq, step, dueTimeOf('DueAt' in event ? event : {})));
 }
 
-async function shift(ctx: StepContext, state: ServiceState, seq: number, step: number): Promise<StepOutcome> {
+/** `due`: when this step was due; the next step and the bake are counted from it. */
+async function shift(ctx: StepContext, state: ServiceState, seq: number, step: number, due: number): Promise<StepOutcome> {
   const plan = state.Plan!;
   const config = state.Request.Config;
   const ref = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName, DeployId: state.ActiveDeployId, Seq: seq };
   const next = { ...refOf(ref), Seq: seq + 1 };
-  const bake = { DetailType: 'BakeElapsed', Detail: { ...next, BakeTime: config.BakeTime }, DelaySeconds: config.BakeTime } as const;
+  const bake = dueAt(due + config.BakeTime * 1000, { DetailType: 'BakeElapsed', Detail: { ...next, BakeTime: config.BakeTime } });
 
   if (plan.Rollout !== 'web') {
     ctx.log.info('No gradual rollout for this deploy: baking', { rollout: plan.Rollout });
@@ -39,6 +41,6 @@ async function shift(ctx: StepContext, state: ServiceState, seq: number, step: n
   }
   return {
     phase: 'Shifting',
-    emit: [shifted, { DetailType: 'TrafficShiftDue', Detail: { ...next, Step: step + 1 }, DelaySeconds: config.WaitPerStep }],
+    emit: [shifted, dueAt(due + config.WaitPerStep * 1000, { DetailType: 'TrafficShiftDue', Detail: { ...next, Step: step + 1 } })],
   };
 }

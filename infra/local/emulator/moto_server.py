@@ -15,6 +15,9 @@ And two gaps where moto does less than AWS (filled here, not in product code):
   d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
      the source's data, overridden by the request's LaunchTemplateData).
   e. CreateAutoScalingGroup honours `LifecycleHookSpecificationList`.
+  f. A long-polling ReceiveMessage returns a delayed message as soon as its delay
+     ends (moto only wakes a long poll when a message is *sent*, so a delayed one
+     surfaced up to a second late).
 
 Written against moto 5.2.x. Every hook is checked at start; if moto changes
 shape the launcher fails loudly instead of silently serving unpatched moto.
@@ -35,6 +38,7 @@ import copy
 from moto.autoscaling.models import InstanceState as AsgInstanceState
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.ec2.responses.launch_templates import LaunchTemplates as LaunchTemplateResponses
+from moto.sqs.models import Queue as SqsQueue
 from moto.ec2.models.tags import TagBackend
 from moto.elbv2.models import FakeTargetGroup
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -207,6 +211,22 @@ def _create_asg(self):
 
 
 AutoScalingResponse.create_auto_scaling_group = _create_asg
+
+
+# --- f. delayed SQS messages wake long polls ---------------------------------------
+
+_orig_wait_for_messages = _require(SqsQueue, "wait_for_messages")
+DELAY_POLL_SECONDS = 0.05
+
+
+@functools.wraps(_orig_wait_for_messages)
+def _wait_for_messages(self, timeout):
+    # moto's receive loop calls this with 1 s and re-checks visibility after it; waking
+    # every 50 ms lets a message whose delay just ended be returned right away.
+    return _orig_wait_for_messages(self, min(timeout, DELAY_POLL_SECONDS))
+
+
+SqsQueue.wait_for_messages = _wait_for_messages
 
 
 # --- c. runtime control endpoint --------------------------------------------------

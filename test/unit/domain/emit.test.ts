@@ -12,7 +12,7 @@ const shiftDue = (overrides: { DeployId?: string; Seq?: number; Step?: number } 
 
 const healthDue = (overrides: { DeployId?: string; Seq?: number } = {}): DomainEvent => ({
   DetailType: 'HealthCheckDue',
-  Detail: { DeployId: 'deploy-1', AccountCanonicalSlug: 'acme-prod', ServiceName: 'web', Seq: 3, Attempt: 1, ...overrides },
+  Detail: { DeployId: 'deploy-1', AccountCanonicalSlug: 'acme-prod', ServiceName: 'web', Seq: 3, Attempt: 1, Healthy: 0, Wanted: 2, ...overrides },
   DelaySeconds: 1200,
 });
 

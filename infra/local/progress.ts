@@ -1,0 +1,34 @@
+import type { ObservedEvent } from './observer';
+
+/** A text bar of traffic on the new version vs the old one. */
+export function trafficBar(percent: number, width = 20): string {
+  const filled = Math.round((percent / 100) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(percent).padStart(3)}% new / ${100 - percent}% old`;
+}
+
+/** One human line per lifecycle event, for the demo and the local runtime's watch output. */
+export function describeEvent(e: ObservedEvent): string {
+  const d = e.detail as Record<string, unknown>;
+  switch (e.detailType) {
+    case 'DeployRejected':
+      return `rejected: ${(d.Reasons as string[]).join('; ')}`;
+    case 'AsgCloned':
+      return `cloned ${d.AsgName} from ${d.AmiId} (min ${d.MinSize}, max ${d.MaxSize}), rollout: ${d.Rollout}`;
+    case 'HealthCheckDue':
+      return `waiting for healthy instances: ${d.Healthy}/${d.Wanted}`;
+    case 'InstancesHealthy':
+      return `healthy: ${d.Healthy}/${d.Wanted} after ${d.WaitedSeconds} s`;
+    case 'TrafficShifted':
+      return `step ${d.Step}/${d.Steps} ${trafficBar(d.Percent as number)}`;
+    case 'TrafficShiftDue':
+      return `next traffic step (${d.Step}) due`;
+    case 'BakeElapsed':
+      return `bake of ${d.BakeTime} s done`;
+    case 'DeployCompleted':
+      return `completed in ${d.DurationSeconds} s${d.PreviousAsgName ? `; removed ${d.PreviousAsgName}` : ''}`;
+    case 'DeployFailed':
+      return `FAILED in ${d.Phase}: ${(d.Errors as string[]).join('; ')}`;
+    default:
+      return e.detailType;
+  }
+}
