@@ -26,10 +26,16 @@ export async function relayTimer(body: string, log: Logger): Promise<void> {
     return;
   }
   const timer = parsed.data as TimerMessage;
-  const d = timer.Event.Detail as { DeployId?: string };
+  const d = timer.Event.Detail as { DeployId?: string; AccountCanonicalSlug?: string; ServiceName?: string };
   const early = Date.parse(timer.DueAt) - Date.now();
   // SQS delayed the whole seconds; wait out the fraction here (never more than a second).
   if (early > 0) await new Promise((r) => setTimeout(r, Math.min(early, MAX_FRACTION_WAIT_MS)));
-  log.info('Timer due', { detailType: timer.Event.DetailType, deployId: d.DeployId, lateMs: Date.now() - Date.parse(timer.DueAt) });
+  log.info('Timer due', {
+    detailType: timer.Event.DetailType,
+    deployId: d.DeployId,
+    account: d.AccountCanonicalSlug,
+    serviceName: d.ServiceName,
+    lateMs: Date.now() - Date.parse(timer.DueAt),
+  });
   await publish(controlPlaneClients().events, loadConfig().busName, [timer.Event]);
 }
