@@ -52,7 +52,12 @@ export async function emit(cp: ControlPlane, cfg: Config, events: DomainEvent[])
  * fraction (under a second) before publishing, so timers land within ~50 ms of their due time.
  */
 export async function sendTimer(cp: ControlPlane, cfg: Config, event: DomainEvent, delaySeconds: number): Promise<void> {
-  const body: TimerMessage = { DueAt: new Date(Date.now() + delaySeconds * 1000).toISOString(), Event: { ...event, DelaySeconds: undefined } };
+  // An event anchored on a due time (see dueAt) keeps it exactly; sending takes a moment.
+  const anchored = (event.Detail as { DueAt?: string }).DueAt;
+  const body: TimerMessage = {
+    DueAt: anchored ?? new Date(Date.now() + delaySeconds * 1000).toISOString(),
+    Event: { ...event, DelaySeconds: undefined },
+  };
   await cp.sqs.send(
     new SendMessageCommand({
       QueueUrl: cfg.timerQueueUrl,

@@ -8,6 +8,21 @@ export function deployTimestamp(startedAt: Date): string {
   return startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** Inverse of deployTimestamp. */
+export function parseDeployTimestamp(timestamp: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(timestamp);
+  return m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) : undefined;
+}
+
+/**
+ * The name timestamp for a new deploy: now, but always at least a second after the previous
+ * deploy's, so two deploys of a service within one second never get the same names.
+ */
+export function nextDeployTimestamp(now: Date, previous: string | undefined): string {
+  const prev = previous ? parseDeployTimestamp(previous) : undefined;
+  return deployTimestamp(prev && prev.getTime() + 1000 > now.getTime() ? new Date(prev.getTime() + 1000) : now);
+}
+
 /** ASG names allow 255 characters; the service name is at most 64 (events/names.ts). */
 export function asgName(service: string, timestamp: string): string {
   return `${service}-${timestamp}`;

@@ -14,7 +14,7 @@ import { cloneTargetGroup } from '../aws/target-groups';
 import { runStep, refOf, type StepContext, type StepOutcome } from '../advance';
 import { RejectedError } from '../errors';
 import type { DeployPlan, DeployRequest, ServiceKey, ServiceState } from '../ledger';
-import { asgName, deployTimestamp, targetGroupName, templateAsgName } from '../naming';
+import { asgName, nextDeployTimestamp, targetGroupName, templateAsgName } from '../naming';
 import { deployMinSize, sizeTags } from '../sizes';
 import { stepCount } from '../weights';
 
@@ -65,7 +65,7 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
       AmiId: input.AmiId,
       Config: input.DeployConfig,
       StartedAt: new Date().toISOString(),
-      Timestamp: deployTimestamp(new Date()),
+      Timestamp: nextDeployTimestamp(new Date(), state?.Request.Timestamp),
     };
     if (!(await ctx.ledger.take(key, request, envelope.id))) {
       const holder = await ctx.ledger.getService(key);

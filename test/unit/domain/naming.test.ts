@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asgName, deployTimestamp, targetGroupName, templateAsgName } from '../../../domain/naming';
+import { asgName, deployTimestamp, nextDeployTimestamp, parseDeployTimestamp, targetGroupName, templateAsgName } from '../../../domain/naming';
 
 const TIMESTAMP = '20261126T171731Z';
 const TARGET_GROUP_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
@@ -96,5 +96,28 @@ describe('Function: targetGroupName', () => {
 
     // Act & Assess
     expect(targetGroupName('s'.repeat(64), TIMESTAMP)).not.toBe(targetGroupName('s'.repeat(64), later));
+  });
+});
+
+describe('Function: nextDeployTimestamp', () => {
+  it('uses the current time when the previous deploy is older', () => {
+    expect(nextDeployTimestamp(new Date('2026-11-26T17:00:05Z'), '20261126T170000Z')).toBe('20261126T170005Z');
+  });
+
+  it('moves one second past a previous deploy in the same second', () => {
+    expect(nextDeployTimestamp(new Date('2026-11-26T17:00:00.400Z'), '20261126T170000Z')).toBe('20261126T170001Z');
+  });
+
+  it('stays ahead of a previous deploy that was itself moved forward', () => {
+    expect(nextDeployTimestamp(new Date('2026-11-26T17:00:00.900Z'), '20261126T170002Z')).toBe('20261126T170003Z');
+  });
+
+  it('uses the current time without a previous deploy', () => {
+    expect(nextDeployTimestamp(new Date('2026-11-26T17:00:00.900Z'), undefined)).toBe('20261126T170000Z');
+  });
+
+  it('round-trips through parseDeployTimestamp', () => {
+    expect(parseDeployTimestamp('20261126T170002Z')?.toISOString()).toBe('2026-11-26T17:00:02.000Z');
+    expect(parseDeployTimestamp('garbage')).toBeUndefined();
   });
 });
