@@ -5,13 +5,30 @@ import { CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from './catalog';
  * queue behaves. The CDK stack (infra/cdk) and the local runtime (infra/local) are both built
  * from this list, so they cannot drift apart.
  */
+/** Events of one source routed to a handler's queue by one EventBridge rule. */
+export interface Subscription {
+  readonly source: string;
+  readonly detailTypes: readonly DetailType[];
+}
+
+/**
+ * What feeds a handler:
+ * - `events`: its own queue, fed by one EventBridge rule per subscription;
+ * - `timers`: its own queue, which *is* the timer queue (steps send delayed messages to it);
+ * - `dead-letters`: no queue of its own; it consumes every other handler's dead-letter queue.
+ */
+export type Trigger =
+  | { readonly kind: 'events'; readonly subscriptions: readonly Subscription[] }
+  | { readonly kind: 'timers' }
+  | { readonly kind: 'dead-letters' };
+
 export interface HandlerSpec {
   /** Stable name: the Lambda/queue/rule names derive from it. */
   readonly name: string;
   /** Lambda entry file, relative to the repository root; it exports `handler`. */
   readonly entry: string;
-  /** Events routed to this handler's queue by an EventBridge rule; absent = fed directly (timers). */
-  readonly consumes?: { readonly source: string; readonly detailTypes: readonly DetailType[] };
+  readonly trigger: Trigger;
+  /** Settings of the handler's own queue (for `dead-letters`: of how it reads the DLQs). */
   readonly queue: {
     /** Longer than the Lambda timeout, so a message is not redelivered while still being handled. */
     readonly visibilityTimeoutSeconds: number;
@@ -29,7 +46,7 @@ export const handlers: readonly HandlerSpec[] = [
   {
     name: 'start-deploy',
     entry: 'handlers/start-deploy.ts',
-    consumes: { source: CLIENT_SOURCE, detailTypes: ['DeployRequested'] },
+    trigger: { kind: 'events', subscriptions: [{ source: CLIENT_SOURCE, detailTypes: ['DeployRequested'] }] },
     // One deploy per invocation: starting one makes many AWS calls.
     queue: { ...standardQueue, batchSize: 1 },
     timeoutSeconds: 60,
@@ -38,7 +55,7 @@ export const handlers: readonly HandlerSpec[] = [
   {
     name: 'check-health',
     entry: 'handlers/check-health.ts',
-    consumes: { source: LIFECYCLE_SOURCE, detailTypes: ['AsgCloned', 'HealthCheckDue'] },
+    trigger: { kind: 'events', subscriptions: [{ source: LIFECYCLE_SOURCE, detailTypes: ['AsgCloned', 'HealthCheckDue'] }] },
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
@@ -46,7 +63,7 @@ export const handlers: readonly HandlerSpec[] = [
   {
     name: 'shift-traffic',
     entry: 'handlers/shift-traffic.ts',
-    consumes: { source: LIFECYCLE_SOURCE, detailTypes: ['InstancesHealthy', 'TrafficShiftDue'] },
+    trigger: { kind: 'events', subscriptions: [{ source: LIFECYCLE_SOURCE, detailTypes: ['InstancesHealthy', 'TrafficShiftDue'] }] },
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
@@ -54,7 +71,7 @@ export const handlers: readonly HandlerSpec[] = [
   {
     name: 'finish-deploy',
     entry: 'handlers/finish-deploy.ts',
-    consumes: { source: LIFECYCLE_SOURCE, detailTypes: ['BakeElapsed'] },
+    trigger: { kind: 'events', subscriptions: [{ source: LIFECYCLE_SOURCE, detailTypes: ['BakeElapsed'] }] },
     queue: standardQueue,
     timeoutSeconds: 60,
     memoryMb: 256,
@@ -63,26 +80,49 @@ export const handlers: readonly HandlerSpec[] = [
     // Consumes the timer queue: messages sent with DelaySeconds, published to the bus when due.
     name: 'relay-timer',
     entry: 'handlers/relay-timer.ts',
+    trigger: { kind: 'timers' },
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
   },
 ];
 
-/** The handler that consumes delayed timer messages (its queue is the timer queue). */
-export const TIMER_HANDLER = 'relay-timer';
+/** The handler whose queue is the timer queue. */
+export function timerHandler(): HandlerSpec {
+  const spec = handlers.find((h) => h.trigger.kind === 'timers');
+  if (!spec) throw new Error('topology has no timer handler');
+  return spec;
+}
+
+/** Handlers that have a queue of their own (and so a dead-letter queue). */
+export function queuedHandlers(): HandlerSpec[] {
+  return handlers.filter((h) => h.trigger.kind !== 'dead-letters');
+}
 
 /**
- * The EventBridge pattern of a handler's rule. Choreography rules never match archive replays
- * (`replay-name` absent), so replaying history can rebuild projections but never re-runs a deploy.
+ * The EventBridge pattern of a subscription's rule. Choreography rules never match archive
+ * replays (`replay-name` absent), so replaying history can rebuild projections but never re-runs
+ * a deploy.
  */
-export function eventPattern(spec: HandlerSpec): Record<string, unknown> | undefined {
-  if (!spec.consumes) return undefined;
+export function eventPattern(subscription: Subscription): Record<string, unknown> {
   return {
-    source: [spec.consumes.source],
-    'detail-type': [...spec.consumes.detailTypes],
+    source: [subscription.source],
+    'detail-type': [...subscription.detailTypes],
     'replay-name': [{ exists: false }],
   };
+}
+
+/** Every rule of the choreography: its name and pattern, and the handler whose queue it feeds. */
+export function rules(names: ResourceNames): { name: string; handler: HandlerSpec; pattern: Record<string, unknown> }[] {
+  return handlers.flatMap((handler) =>
+    handler.trigger.kind === 'events'
+      ? handler.trigger.subscriptions.map((sub, i) => ({
+          name: i === 0 ? names.rule(handler.name) : `${names.rule(handler.name)}-${i + 1}`,
+          handler,
+          pattern: eventPattern(sub),
+        }))
+      : [],
+  );
 }
 
 /** Resource names shared by the stack and the local runtime, from one installation prefix. */

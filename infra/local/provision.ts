@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateScheduleGroupCommand, ListScheduleGroupsCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { eventPattern, handlers, resourceNames, TIMER_HANDLER } from '../../events/topology';
+import { queuedHandlers, resourceNames, rules, timerHandler } from '../../events/topology';
 
 /** What the local runtime provisioned: names, URLs, and the environment the handlers need. */
 export interface LocalInstallation {
@@ -63,21 +63,22 @@ export async function provision(opts: { prefix?: string; region: string; account
 
   const queueUrls: Record<string, string> = {};
   const deadLetterQueueUrls: Record<string, string> = {};
-  for (const spec of handlers) {
+  const queueArns: Record<string, string> = {};
+  for (const spec of queuedHandlers()) {
     const dlq = await createQueue(sqs, names.deadLetterQueue(spec.name), { MessageRetentionPeriod: String(14 * 24 * 3600) });
     const queue = await createQueue(sqs, names.queue(spec.name), {
       VisibilityTimeout: String(spec.queue.visibilityTimeoutSeconds),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: spec.queue.maxReceiveCount }),
     });
     queueUrls[spec.name] = queue.url;
+    queueArns[spec.name] = queue.arn;
     deadLetterQueueUrls[spec.name] = dlq.url;
-    const pattern = eventPattern(spec);
-    if (pattern) {
-      await events.send(new PutRuleCommand({ Name: names.rule(spec.name), EventBusName: names.bus, EventPattern: JSON.stringify(pattern) }));
-      await events.send(
-        new PutTargetsCommand({ Rule: names.rule(spec.name), EventBusName: names.bus, Targets: [{ Id: 'queue', Arn: queue.arn }] }),
-      );
-    }
+  }
+  for (const rule of rules(names)) {
+    await events.send(new PutRuleCommand({ Name: rule.name, EventBusName: names.bus, EventPattern: JSON.stringify(rule.pattern) }));
+    await events.send(
+      new PutTargetsCommand({ Rule: rule.name, EventBusName: names.bus, Targets: [{ Id: 'queue', Arn: queueArns[rule.handler.name] }] }),
+    );
   }
 
   await ignore(
@@ -105,7 +106,7 @@ export async function provision(opts: { prefix?: string; region: string; account
   }
 
   const schedulerRoleArn = `arn:aws:iam::${opts.accountId}:role/${names.bus}-scheduler`;
-  const timerQueueUrl = queueUrls[TIMER_HANDLER]!;
+  const timerQueueUrl = queueUrls[timerHandler().name]!;
   return {
     prefix: opts.prefix ?? 'deployomat',
     region: opts.region,

@@ -41,9 +41,11 @@ export async function startRuntime(install: LocalInstallation, opts: RuntimeOpti
   for (const spec of handlers) {
     const mod = (await import(pathToFileURL(REPO_ROOT + spec.entry).href)) as { handler: SqsLambda };
     invocations[spec.name] = 0;
-    loops.push(
-      pollQueue(sqs, spec, install.queueUrls[spec.name]!, mod.handler, install, () => running, () => invocations[spec.name]!++, opts),
-    );
+    // An event source mapping per queue the handler reads: its own, or every DLQ.
+    const queues = spec.trigger.kind === 'dead-letters' ? Object.values(install.deadLetterQueueUrls) : [install.queueUrls[spec.name]!];
+    for (const url of queues) {
+      loops.push(pollQueue(sqs, spec, url, mod.handler, install, () => running, () => invocations[spec.name]!++, opts));
+    }
   }
   loops.push(schedulerClock(install, () => running, opts.log));
   return {
