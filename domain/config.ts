@@ -17,6 +17,10 @@ const Env = z.object({
   DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default('self'),
   /** Seconds between health counts while waiting for new instances. */
   DEPLOYOMAT_HEALTH_CHECK_INTERVAL: z.coerce.number().positive().default(15),
+  /** Seconds to let in-flight requests drain after traffic is restored, before deleting a rolled-back deploy. */
+  DEPLOYOMAT_DRAIN_SECONDS: z.coerce.number().nonnegative().default(15),
+  /** Slack added to a deploy's expected duration before the watchdog rolls it back. */
+  DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: z.coerce.number().nonnegative().default(600),
 });
 
 export interface Config {
@@ -30,6 +34,8 @@ export interface Config {
   serviceName: string;
   amiOwners: string[];
   healthCheckIntervalSeconds: number;
+  drainSeconds: number;
+  deadlineMarginSeconds: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -50,5 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceName: e.DEPLOYOMAT_SERVICE_NAME,
     amiOwners: e.DEPLOYOMAT_AMI_OWNERS.split(',').map((s) => s.trim()).filter(Boolean),
     healthCheckIntervalSeconds: e.DEPLOYOMAT_HEALTH_CHECK_INTERVAL,
+    drainSeconds: e.DEPLOYOMAT_DRAIN_SECONDS,
+    deadlineMarginSeconds: e.DEPLOYOMAT_DEADLINE_MARGIN_SECONDS,
   };
 }

@@ -1,4 +1,4 @@
-import { ConflictException, CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import { catalog, type DomainEvent } from '../events/catalog';
@@ -105,5 +105,18 @@ async function createSchedule(cp: ControlPlane, cfg: Config, event: DomainEvent,
     // Same deploy, same step: an earlier attempt already scheduled it.
     if (err instanceof ConflictException) return;
     throw err;
+  }
+}
+
+/**
+ * Withdraws a timer that is no longer wanted, where that is possible: a Scheduler schedule is
+ * deleted; an SQS-delayed message cannot be, and is dropped as stale when it arrives.
+ */
+export async function withdrawTimer(cp: ControlPlane, cfg: Config, event: DomainEvent): Promise<void> {
+  if (!(event.DelaySeconds! > MAX_SQS_DELAY_SECONDS)) return;
+  try {
+    await cp.scheduler.send(new DeleteScheduleCommand({ Name: scheduleName(event), GroupName: cfg.scheduleGroup }));
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
   }
 }

@@ -26,3 +26,11 @@ export class DeployFailure extends DeployomatError {
 export class ConfigError extends DeployomatError {
   override name = 'ConfigError';
 }
+
+/** The ledger moved on while a step was working (it was cancelled or rolled back): stop quietly. */
+export class SupersededError extends DeployomatError {
+  override name = 'SupersededError';
+  constructor(readonly ref: { DeployId: string; Seq: number }) {
+    super(`deploy ${ref.DeployId} is no longer at position ${ref.Seq}`);
+  }
+}

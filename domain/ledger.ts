@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { DomainEvent } from '../events/catalog';
 import { DeployConfig } from '../events/client';
@@ -12,11 +12,32 @@ import type { LiveRule } from './aws/listener-rules';
  * move the service, and a transition happens at most once.
  */
 
-export const Phase = z.enum(['Starting', 'WaitingHealthy', 'Shifting', 'Baking', 'Completed', 'Failed']);
+export const Phase = z.enum([
+  // a deploy in progress
+  'Starting',
+  'WaitingHealthy',
+  'Shifting',
+  'Baking',
+  // a deploy being undone (cancel, failure, superseded, deadline)
+  'RollingBack',
+  // an undeploy in progress
+  'Undeploying',
+  // at rest
+  'Completed',
+  'Cancelled',
+  'RolledBack',
+  'Undeployed',
+]);
 export type Phase = z.output<typeof Phase>;
 
-/** A new deploy may take the service only from these phases (and with no deploying ASG left). */
-export const FINISHED_PHASES: readonly Phase[] = ['Completed'];
+/** A deploy in these phases can be cancelled (and is what a concurrent deploy would roll back). */
+export const ACTIVE_DEPLOY_PHASES: readonly Phase[] = ['Starting', 'WaitingHealthy', 'Shifting', 'Baking'];
+
+/** A new deploy or undeploy may take the service only from these phases (and with no deploying ASG left). */
+export const FINISHED_PHASES: readonly Phase[] = ['Completed', 'Cancelled', 'RolledBack', 'Undeployed'];
+
+export const isActiveDeploy = (phase: Phase) => ACTIVE_DEPLOY_PHASES.includes(phase);
+export const isFinished = (phase: Phase) => FINISHED_PHASES.includes(phase);
 
 
 /** What the deploy was asked to do: written when it takes the service. */
@@ -27,6 +48,10 @@ export const DeployRequest = z.object({
   StartedAt: z.string(),
   /** Suffix of every resource name this deploy creates (see domain/naming). */
   Timestamp: z.string(),
+  /** The workload account as resolved before taking the service: a rollback needs no lookups. */
+  RoleArn: z.string(),
+  Org: z.string(),
+  ListenerArns: z.array(z.string()),
 });
 export type DeployRequest = z.output<typeof DeployRequest>;
 
@@ -53,6 +78,13 @@ export const DeployPlan = z.object({
 });
 export type DeployPlan = z.output<typeof DeployPlan>;
 
+export const Waiting = z.object({
+  Kind: z.enum(['deploy', 'undeploy']),
+  Id: z.string(),
+  Request: z.record(z.string(), z.unknown()),
+});
+export type Waiting = z.output<typeof Waiting>;
+
 export const ServiceState = z.object({
   AccountCanonicalSlug: z.string(),
   ServiceName: z.string(),
@@ -64,6 +96,19 @@ export const ServiceState = z.object({
   UndeployState: z.enum(['allow', 'undeploying', '']),
   Request: DeployRequest,
   Plan: DeployPlan.optional(),
+  /** Set while (and after) the deploy is rolled back: why, and which event ends it. */
+  Rollback: z
+    .object({
+      Cause: z.enum(['cancel', 'failure', 'superseded', 'deadline']),
+      Reason: z.string(),
+      FromPhase: Phase,
+      StartedAt: z.string(),
+    })
+    .optional(),
+  /** A deploy or undeploy waiting for this rollback to finish (OnConcurrentDeploy: rollback). */
+  Waiting: Waiting.optional(),
+  /** The last unexpected error a step hit (reported if its message is dead-lettered). */
+  LastError: z.string().optional(),
   /** Events the last transition must publish; re-published if its cause is redelivered. */
   Outbox: z.array(z.custom<DomainEvent>()),
   OutboxCause: z.string(),
@@ -79,6 +124,7 @@ export interface ServiceKey {
 const pk = (k: ServiceKey) => `${k.AccountCanonicalSlug}#${k.ServiceName}`;
 const SERVICE_SK = 'SERVICE';
 const deploySk = (deployId: string) => `DEPLOY#${deployId}`;
+const undeploySk = (undeployId: string) => `UNDEPLOY#${undeployId}`;
 
 export interface Transition {
   deployId: string;
@@ -87,7 +133,16 @@ export interface Transition {
   cause: string;
   phase: Phase;
   /** Extra top-level service attributes to set (e.g. `Plan`, `DeployAsgName`). */
-  set?: Partial<Pick<ServiceState, 'Plan' | 'DeployAsgName' | 'ProductionAsgName' | 'UndeployState'>>;
+  set?: Partial<Pick<ServiceState, 'Plan' | 'DeployAsgName' | 'ProductionAsgName' | 'UndeployState' | 'Rollback'>>;
+  /** Service attributes to remove. */
+  remove?: ('Waiting' | 'LastError')[];
+  /**
+   * The waiting request the step saw (its Id, or null for none): the transition fails if one
+   * was queued meanwhile, so a finishing rollback can never drop a request that just queued.
+   */
+  expectWaiting?: string | null;
+  /** Whose history record to update: a deploy's (default) or an undeploy's. */
+  historyOf?: 'deploy' | 'undeploy';
   outbox: DomainEvent[];
   /** Attributes of the deployment's history record to set. */
   history?: Record<string, unknown>;
@@ -221,11 +276,44 @@ export class Ledger {
     }
   }
 
-  /** Moves the deploy from `fromSeq` to `fromSeq + 1`. False if the ledger was not where expected. */
-  async advance(key: ServiceKey, t: Transition): Promise<boolean> {
+  /**
+   * Queues a request behind the rollback of `holder` (which must still hold the service and not
+   * be at rest). Returns what it replaced (that one will never start), or false if the holder
+   * changed meanwhile (the caller should look again).
+   */
+  async enqueue(key: ServiceKey, holder: string, waiting: Waiting): Promise<{ replaced?: Waiting } | false> {
+    const finished = FINISHED_PHASES.map((_, i) => `:done${i}`).join(', ');
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: pk(key), sk: SERVICE_SK },
+          ConditionExpression: `#holder = :holder AND NOT (#phase IN (${finished}))`,
+          UpdateExpression: 'SET #waiting = :waiting',
+          ExpressionAttributeNames: { '#holder': 'ActiveDeployId', '#phase': 'Phase', '#waiting': 'Waiting' },
+          ExpressionAttributeValues: {
+            ':holder': holder,
+            ':waiting': waiting,
+            ...Object.fromEntries(FINISHED_PHASES.map((p, i) => [`:done${i}`, p])),
+          },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      const old = out.Attributes?.Waiting as Waiting | undefined;
+      return { replaced: old && old.Id !== waiting.Id ? old : undefined };
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Makes an undeploy the holder of a service at rest whose safety is off (`allow`) — or resumes
+   * one that was interrupted (`undeploying`). False if the service is not in that state.
+   */
+  async takeForUndeploy(key: ServiceKey, undeployId: string, cause: string, request: Record<string, unknown>): Promise<boolean> {
     const now = new Date().toISOString();
-    const service = assignments('s', { ...t.set, Phase: t.phase, Seq: t.fromSeq + 1, Outbox: t.outbox, OutboxCause: t.cause, UpdatedAt: now });
-    const history = assignments('h', { ...t.history, Phase: t.phase, UpdatedAt: now });
+    const finished = FINISHED_PHASES.map((_, i) => `:done${i}`).join(', ');
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -234,16 +322,105 @@ export class Ledger {
               Update: {
                 TableName: this.table,
                 Key: { pk: pk(key), sk: SERVICE_SK },
-                ConditionExpression: '#holder = :holder AND #seq = :from',
-                UpdateExpression: `SET ${service.expression}`,
-                ExpressionAttributeNames: { ...service.names, '#holder': 'ActiveDeployId', '#seq': 'Seq' },
-                ExpressionAttributeValues: { ...service.values, ':holder': t.deployId, ':from': t.fromSeq },
+                ConditionExpression: `#phase IN (${finished}) AND #deployAsg = :empty AND #prodAsg <> :empty AND #undeploy IN (:allow, :undeploying)`,
+                UpdateExpression:
+                  'SET #holder = :id, #phase = :undeployingPhase, #seq = :zero, #undeploy = :undeploying, #outbox = :outbox, #cause = :cause, #updated = :now',
+                ExpressionAttributeNames: {
+                  '#phase': 'Phase',
+                  '#deployAsg': 'DeployAsgName',
+                  '#prodAsg': 'ProductionAsgName',
+                  '#undeploy': 'UndeployState',
+                  '#holder': 'ActiveDeployId',
+                  '#seq': 'Seq',
+                  '#outbox': 'Outbox',
+                  '#cause': 'OutboxCause',
+                  '#updated': 'UpdatedAt',
+                },
+                ExpressionAttributeValues: {
+                  ...Object.fromEntries(FINISHED_PHASES.map((p, i) => [`:done${i}`, p])),
+                  ':empty': '',
+                  ':allow': 'allow',
+                  ':undeploying': 'undeploying',
+                  ':undeployingPhase': 'Undeploying',
+                  ':id': undeployId,
+                  ':zero': 0,
+                  ':outbox': [],
+                  ':cause': cause,
+                  ':now': now,
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { pk: pk(key), sk: undeploySk(undeployId), ...key, UndeployId: undeployId, Request: request, StartedAt: now, Phase: 'Undeploying', UpdatedAt: now },
+                ConditionExpression: 'attribute_not_exists(sk)',
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof TransactionCanceledException || err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async getUndeploy(key: ServiceKey, undeployId: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: pk(key), sk: undeploySk(undeployId) }, ConsistentRead: true }));
+    return out.Item;
+  }
+
+  /** Best effort: remembers a step's unexpected error, reported if its message is dead-lettered. */
+  async noteError(key: ServiceKey, holder: string, message: string): Promise<void> {
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: pk(key), sk: SERVICE_SK },
+          ConditionExpression: '#holder = :holder',
+          UpdateExpression: 'SET #err = :err',
+          ExpressionAttributeNames: { '#holder': 'ActiveDeployId', '#err': 'LastError' },
+          ExpressionAttributeValues: { ':holder': holder, ':err': message.slice(0, 1000) },
+        }),
+      )
+      .catch(() => undefined);
+  }
+
+  /** Moves the deploy from `fromSeq` to `fromSeq + 1`. False if the ledger was not where expected. */
+  async advance(key: ServiceKey, t: Transition): Promise<boolean> {
+    const now = new Date().toISOString();
+    const service = assignments('s', { ...t.set, Phase: t.phase, Seq: t.fromSeq + 1, Outbox: t.outbox, OutboxCause: t.cause, UpdatedAt: now });
+    const history = assignments('h', { ...t.history, Phase: t.phase, UpdatedAt: now });
+    const removeNames = Object.fromEntries((t.remove ?? []).map((a, i) => [`#r${i}`, a]));
+    const removal = t.remove?.length ? ` REMOVE ${Object.keys(removeNames).join(', ')}` : '';
+    let waitingCondition = '';
+    const waitingValues: Record<string, unknown> = {};
+    if (t.expectWaiting === null) waitingCondition = ' AND attribute_not_exists(#waiting)';
+    else if (t.expectWaiting !== undefined) {
+      waitingCondition = ' AND #waiting.#waitingId = :waitingId';
+      waitingValues[':waitingId'] = t.expectWaiting;
+    }
+    const waitingNames = waitingCondition ? { '#waiting': 'Waiting', ...(t.expectWaiting ? { '#waitingId': 'Id' } : {}) } : {};
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: { pk: pk(key), sk: SERVICE_SK },
+                ConditionExpression: `#holder = :holder AND #seq = :from${waitingCondition}`,
+                UpdateExpression: `SET ${service.expression}${removal}`,
+                ExpressionAttributeNames: { ...service.names, ...removeNames, ...waitingNames, '#holder': 'ActiveDeployId', '#seq': 'Seq' },
+                ExpressionAttributeValues: { ...service.values, ...waitingValues, ':holder': t.deployId, ':from': t.fromSeq },
               },
             },
             {
               Update: {
                 TableName: this.table,
-                Key: { pk: pk(key), sk: deploySk(t.deployId) },
+                Key: { pk: pk(key), sk: t.historyOf === 'undeploy' ? undeploySk(t.deployId) : deploySk(t.deployId) },
                 UpdateExpression: `SET ${history.expression}`,
                 ExpressionAttributeNames: history.names,
                 ExpressionAttributeValues: history.values,

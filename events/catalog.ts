@@ -1,20 +1,32 @@
 import type { z } from 'zod';
-import { CLIENT_SOURCE, DeployRequested } from './client';
+import { CancelRequested, CLIENT_SOURCE, DeployRequested, UndeployRequested } from './client';
 import {
   AsgCloned,
   BakeElapsed,
+  CancelRejected,
+  DeployCancelled,
   DeployCompleted,
   DeployFailed,
   DeployRejected,
   InstancesHealthy,
   LIFECYCLE_SOURCE,
+  QueuedDeployReady,
+  QueuedUndeployReady,
+  RollbackFailed,
+  RollbackStarted,
+  TrafficRestored,
   TrafficShifted,
+  UndeployCompleted,
+  UndeployFailed,
+  UndeployRejected,
 } from './lifecycle';
-import { HealthCheckDue, TrafficShiftDue } from './timers';
+import { DeployDeadlinePassed, DrainElapsed, HealthCheckDue, TrafficShiftDue } from './timers';
 
 /** Every event on the bus: its detail-type, who may publish it (source) and its detail schema. */
 export const catalog = {
   DeployRequested: { source: CLIENT_SOURCE, schema: DeployRequested },
+  CancelRequested: { source: CLIENT_SOURCE, schema: CancelRequested },
+  UndeployRequested: { source: CLIENT_SOURCE, schema: UndeployRequested },
   DeployRejected: { source: LIFECYCLE_SOURCE, schema: DeployRejected },
   AsgCloned: { source: LIFECYCLE_SOURCE, schema: AsgCloned },
   InstancesHealthy: { source: LIFECYCLE_SOURCE, schema: InstancesHealthy },
@@ -22,8 +34,20 @@ export const catalog = {
   BakeElapsed: { source: LIFECYCLE_SOURCE, schema: BakeElapsed },
   DeployCompleted: { source: LIFECYCLE_SOURCE, schema: DeployCompleted },
   DeployFailed: { source: LIFECYCLE_SOURCE, schema: DeployFailed },
+  RollbackStarted: { source: LIFECYCLE_SOURCE, schema: RollbackStarted },
+  TrafficRestored: { source: LIFECYCLE_SOURCE, schema: TrafficRestored },
+  DeployCancelled: { source: LIFECYCLE_SOURCE, schema: DeployCancelled },
+  RollbackFailed: { source: LIFECYCLE_SOURCE, schema: RollbackFailed },
+  CancelRejected: { source: LIFECYCLE_SOURCE, schema: CancelRejected },
+  QueuedDeployReady: { source: LIFECYCLE_SOURCE, schema: QueuedDeployReady },
+  QueuedUndeployReady: { source: LIFECYCLE_SOURCE, schema: QueuedUndeployReady },
+  UndeployRejected: { source: LIFECYCLE_SOURCE, schema: UndeployRejected },
+  UndeployCompleted: { source: LIFECYCLE_SOURCE, schema: UndeployCompleted },
+  UndeployFailed: { source: LIFECYCLE_SOURCE, schema: UndeployFailed },
   HealthCheckDue: { source: LIFECYCLE_SOURCE, schema: HealthCheckDue },
   TrafficShiftDue: { source: LIFECYCLE_SOURCE, schema: TrafficShiftDue },
+  DrainElapsed: { source: LIFECYCLE_SOURCE, schema: DrainElapsed },
+  DeployDeadlinePassed: { source: LIFECYCLE_SOURCE, schema: DeployDeadlinePassed },
 } as const;
 
 export type DetailType = keyof typeof catalog;

@@ -57,14 +57,46 @@ export const DeployRequested = z
 export type DeployRequested = z.output<typeof DeployRequested>;
 export type DeployRequestedInput = z.input<typeof DeployRequested>;
 
+/** The original cancel input, plus an optional reason that ends up in DeployCancelled. */
+export const CancelRequested = z
+  .object({
+    AccountCanonicalSlug: AccountSlug,
+    ServiceName,
+    Reason: z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters').optional(),
+  })
+  .strict();
+export type CancelRequested = z.output<typeof CancelRequested>;
+
+export const UndeployConfig = z
+  .object({
+    /** What to do if a deploy is in progress: `fail` (default) or `rollback` it first. */
+    OnConcurrentDeploy: z.enum(['fail', 'rollback'], { error: 'must be "fail" or "rollback"' }).default('fail'),
+  })
+  .strict();
+
+/** The original undeploy input. */
+export const UndeployRequested = z
+  .object({
+    AccountCanonicalSlug: AccountSlug,
+    ServiceName,
+    UndeployConfig: UndeployConfig.default(() => UndeployConfig.parse({})),
+  })
+  .strict();
+export type UndeployRequested = z.output<typeof UndeployRequested>;
+
+/** Validates a client command's detail: the value, or every problem as a sentence. */
+export function parseCommand<S extends z.ZodType>(schema: S, detail: unknown): { ok: true; value: z.output<S> } | { ok: false; reasons: string[] } {
+  // reportInput keeps the offending value on each issue, which tells "missing" from "wrong type".
+  const result = schema.safeParse(detail, { reportInput: true });
+  return result.success ? { ok: true, value: result.data } : { ok: false, reasons: describeIssues(result.error) };
+}
+
 /**
  * Validates a DeployRequested detail. Returns every problem at once, as sentences a deployer can
  * act on, so one rejected request tells them everything to fix.
  */
-export function parseDeployRequested(detail: unknown): { ok: true; value: DeployRequested } | { ok: false; reasons: string[] } {
-  // reportInput keeps the offending value on each issue, which tells "missing" from "wrong type".
-  const result = DeployRequested.safeParse(detail, { reportInput: true });
-  return result.success ? { ok: true, value: result.data } : { ok: false, reasons: describeIssues(result.error) };
+export function parseDeployRequested(detail: unknown) {
+  return parseCommand(DeployRequested, detail);
 }
 
 /** Turns zod issues into sentences a deployer can act on: `DeployConfig.BakeTime: must not be negative`. */
@@ -80,7 +112,7 @@ export function describeIssues(error: z.ZodError): string[] {
   });
 }
 
-/** Needs issues parsed with `reportInput: true` (see parseDeployRequested). */
+/** Needs issues parsed with `reportInput: true` (see parseCommand). */
 function isMissing(issue: z.core.$ZodIssue): boolean {
   return issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined;
 }

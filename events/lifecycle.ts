@@ -65,7 +65,84 @@ export const DeployCompleted = DeployRef.extend({
   DurationSeconds: z.number(),
 });
 
+/**
+ * The deploy failed and has been rolled back: production serves 100 % from the previous version
+ * (or, on a first deploy, the service has nothing left). `Phase` is where it failed.
+ */
 export const DeployFailed = DeployRef.extend({
   Phase: z.string(),
+  Errors: z.array(z.string()).min(1),
+});
+
+/** Why a rollback runs. */
+export const RollbackCause = z.enum(['cancel', 'failure', 'superseded', 'deadline']);
+
+/** A deploy is being rolled back: its own pending steps and timers are now stale. */
+export const RollbackStarted = DeployRef.extend({
+  Cause: RollbackCause,
+  Reason: z.string(),
+  /** The phase the deploy was in. */
+  FromPhase: z.string(),
+});
+
+/** Every listener rule is back at 100 % on production (or deleted on a first deploy). */
+export const TrafficRestored = DeployRef.extend({
+  RestoredRuleArns: z.array(z.string()),
+  DeletedRuleArns: z.array(z.string()),
+  DrainSeconds: z.number(),
+});
+
+/** The deploy was cancelled (by request, or superseded by a newer deploy) and rolled back. */
+export const DeployCancelled = DeployRef.extend({
+  Reason: z.string(),
+  FromPhase: z.string(),
+  DurationSeconds: z.number(),
+});
+
+/** A rollback step gave up; the service needs attention. Publishing CancelRequested retries it. */
+export const RollbackFailed = DeployRef.extend({
+  Errors: z.array(z.string()).min(1),
+});
+
+/** Nothing to cancel, or the request was invalid. */
+export const CancelRejected = z.object({
+  AccountCanonicalSlug: z.string().optional(),
+  ServiceName: z.string().optional(),
+  Reasons: z.array(z.string()).min(1),
+});
+
+/** A deploy waited for a rollback it caused (OnConcurrentDeploy: rollback); it may start now. */
+export const QueuedDeployReady = z.object({
+  DeployId,
+  Request: z.record(z.string(), z.unknown()),
+});
+
+/** An undeploy waited for a rollback it caused; it may start now. */
+export const QueuedUndeployReady = z.object({
+  UndeployId: DeployId,
+  Request: z.record(z.string(), z.unknown()),
+});
+
+export const UndeployRejected = z.object({
+  UndeployId: z.string().optional(),
+  AccountCanonicalSlug: z.string().optional(),
+  ServiceName: z.string().optional(),
+  Reasons: z.array(z.string()).min(1),
+});
+
+export const UndeployCompleted = z.object({
+  UndeployId: DeployId,
+  AccountCanonicalSlug: AccountSlug,
+  ServiceName,
+  AsgName: z.string(),
+  DeletedTargetGroupArns: z.array(z.string()),
+  DeletedRuleArns: z.array(z.string()),
+  DurationSeconds: z.number(),
+});
+
+export const UndeployFailed = z.object({
+  UndeployId: DeployId,
+  AccountCanonicalSlug: AccountSlug,
+  ServiceName,
   Errors: z.array(z.string()).min(1),
 });

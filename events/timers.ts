@@ -23,3 +23,9 @@ export const HealthCheckDue = TimerRef.extend({
 
 /** Move traffic to the next step. */
 export const TrafficShiftDue = TimerRef.extend({ Step: z.number().int().positive() });
+
+/** The drain period after traffic was restored has passed: the deploy's resources can go. */
+export const DrainElapsed = TimerRef;
+
+/** The deploy's deadline (expected duration plus a margin) has passed: roll it back if still running. */
+export const DeployDeadlinePassed = TimerRef.extend({ DeadlineSeconds: z.number() });

@@ -46,7 +46,14 @@ export const handlers: readonly HandlerSpec[] = [
   {
     name: 'start-deploy',
     entry: 'handlers/start-deploy.ts',
-    trigger: { kind: 'events', subscriptions: [{ source: CLIENT_SOURCE, detailTypes: ['DeployRequested'] }] },
+    trigger: {
+      kind: 'events',
+      subscriptions: [
+        { source: CLIENT_SOURCE, detailTypes: ['DeployRequested'] },
+        // A deploy that waited for the rollback of the one it replaced.
+        { source: LIFECYCLE_SOURCE, detailTypes: ['QueuedDeployReady'] },
+      ],
+    },
     // One deploy per invocation: starting one makes many AWS calls.
     queue: { ...standardQueue, batchSize: 1 },
     timeoutSeconds: 60,
@@ -74,6 +81,59 @@ export const handlers: readonly HandlerSpec[] = [
     trigger: { kind: 'events', subscriptions: [{ source: LIFECYCLE_SOURCE, detailTypes: ['BakeElapsed'] }] },
     queue: standardQueue,
     timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    name: 'start-rollback',
+    entry: 'handlers/start-rollback.ts',
+    trigger: {
+      kind: 'events',
+      subscriptions: [
+        { source: CLIENT_SOURCE, detailTypes: ['CancelRequested'] },
+        { source: LIFECYCLE_SOURCE, detailTypes: ['DeployDeadlinePassed'] },
+      ],
+    },
+    queue: standardQueue,
+    timeoutSeconds: 30,
+    memoryMb: 256,
+  },
+  {
+    name: 'restore-traffic',
+    entry: 'handlers/restore-traffic.ts',
+    trigger: { kind: 'events', subscriptions: [{ source: LIFECYCLE_SOURCE, detailTypes: ['RollbackStarted'] }] },
+    queue: standardQueue,
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    name: 'finish-rollback',
+    entry: 'handlers/finish-rollback.ts',
+    trigger: { kind: 'events', subscriptions: [{ source: LIFECYCLE_SOURCE, detailTypes: ['DrainElapsed'] }] },
+    queue: standardQueue,
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    name: 'undeploy',
+    entry: 'handlers/undeploy.ts',
+    trigger: {
+      kind: 'events',
+      subscriptions: [
+        { source: CLIENT_SOURCE, detailTypes: ['UndeployRequested'] },
+        { source: LIFECYCLE_SOURCE, detailTypes: ['QueuedUndeployReady'] },
+      ],
+    },
+    queue: { ...standardQueue, batchSize: 1 },
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    // Reads every other handler's DLQ: a message that exhausted its retries rolls its deploy back.
+    name: 'dead-letter',
+    entry: 'handlers/dead-letter.ts',
+    trigger: { kind: 'dead-letters' },
+    queue: { ...standardQueue, batchSize: 1 },
+    timeoutSeconds: 30,
     memoryMb: 256,
   },
   {

@@ -38,7 +38,7 @@ export function sqsHandler(name: string, handle: RecordHandler): SqsLambda {
   );
 }
 
-function stepContext(log: Logger, eventId: string): StepContext {
+export function stepContext(log: Logger, eventId: string): StepContext {
   const cfg = loadConfig();
   const cp = controlPlaneClients();
   return { cfg, cp, ledger: new Ledger(cp.dynamo, cfg.tableName), log, eventId };

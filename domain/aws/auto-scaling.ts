@@ -171,6 +171,14 @@ export async function setMinSize(autoscaling: AutoScalingClient, name: string, m
   await autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, MinSize: minSize }));
 }
 
+/** Deletes the group named `name` only if this deploy created it (by its deploy-id tag). */
+export async function deleteOwnedAsg(autoscaling: AutoScalingClient, name: string, deployId: string): Promise<boolean> {
+  const asg = await describeAsg(autoscaling, name);
+  if (!asg || tagValue(asg.Tags, DEPLOY_ID_TAG) !== deployId) return false;
+  await deleteAsg(autoscaling, name);
+  return true;
+}
+
 /** Deletes a group and its instances; a group that is already gone counts as deleted. */
 export async function deleteAsg(autoscaling: AutoScalingClient, name: string): Promise<void> {
   try {

@@ -1,8 +1,10 @@
 import {
   CreateRuleCommand,
+  DeleteRuleCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
   ModifyRuleCommand,
+  RuleNotFoundException,
   type Action,
   type ElasticLoadBalancingV2Client,
   type Rule,
@@ -160,4 +162,52 @@ export async function coalesceRule(elb: ElasticLoadBalancingV2Client, rule: Live
   await elb.send(
     new ModifyRuleCommand({ RuleArn: rule.ruleArn, Actions: actionsWithForward(rule, [{ TargetGroupArn: newTargetGroupArn, Weight: 100 }]) }),
   );
+}
+
+/**
+ * Puts every rule on the listeners that forwards to `deployingTargetGroupArn` back on production:
+ * 100 % to `productionTargetGroupArn` (stickiness and other actions kept), or — when there is no
+ * production (a first deploy) — deletes the rule. Safe to repeat.
+ */
+export async function restoreRules(
+  elb: ElasticLoadBalancingV2Client,
+  args: { listenerArns: string[]; deployingTargetGroupArn: string; productionTargetGroupArn?: string },
+): Promise<{ restored: string[]; deleted: string[] }> {
+  const restored: string[] = [];
+  const deleted: string[] = [];
+  for (const listenerArn of args.listenerArns) {
+    for (const rule of await listRules(elb, listenerArn)) {
+      if (rule.IsDefault || !forwardTargets(forwardAction(rule)).some((t) => t.arn === args.deployingTargetGroupArn)) continue;
+      if (args.productionTargetGroupArn) {
+        const live = describeLive(listenerArn, rule, undefined);
+        await coalesceRule(elb, live, args.productionTargetGroupArn);
+        restored.push(rule.RuleArn!);
+      } else {
+        await deleteRule(elb, rule.RuleArn!);
+        deleted.push(rule.RuleArn!);
+      }
+    }
+  }
+  return { restored, deleted };
+}
+
+/** Deletes every non-default rule on the listeners that forwards to any of `targetGroupArns`. */
+export async function deleteRulesForwardingTo(elb: ElasticLoadBalancingV2Client, listenerArns: string[], targetGroupArns: string[]): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const listenerArn of listenerArns) {
+    for (const rule of await listRules(elb, listenerArn)) {
+      if (rule.IsDefault || !forwardTargets(forwardAction(rule)).some((t) => targetGroupArns.includes(t.arn))) continue;
+      await deleteRule(elb, rule.RuleArn!);
+      deleted.push(rule.RuleArn!);
+    }
+  }
+  return deleted;
+}
+
+async function deleteRule(elb: ElasticLoadBalancingV2Client, ruleArn: string) {
+  try {
+    await elb.send(new DeleteRuleCommand({ RuleArn: ruleArn }));
+  } catch (err) {
+    if (!(err instanceof RuleNotFoundException)) throw err;
+  }
 }

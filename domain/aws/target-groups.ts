@@ -79,6 +79,13 @@ export async function cloneTargetGroup(
   return arn;
 }
 
+/** The target group named `name` if this deploy created it (by its deploy-id tag). */
+export async function findOwnedTargetGroup(elb: ElasticLoadBalancingV2Client, name: string, deployId: string): Promise<string | undefined> {
+  const tg = await findByName(elb, name);
+  if (!tg?.TargetGroupArn) return undefined;
+  return tagValue(await tagsOf(elb, tg.TargetGroupArn), DEPLOY_ID_TAG) === deployId ? tg.TargetGroupArn : undefined;
+}
+
 /** Deletes a target group; one that is already gone counts as deleted. */
 export async function deleteTargetGroup(elb: ElasticLoadBalancingV2Client, arn: string): Promise<void> {
   try {

@@ -3,29 +3,40 @@ import { deleteAsg, setMinSize } from '../aws/auto-scaling';
 import { workloadAs } from '../aws/clients';
 import { setDefaultVersion } from '../aws/launch-template';
 import { deleteTargetGroup } from '../aws/target-groups';
-import { refOf, runStep, type StepContext, type StepOutcome } from '../advance';
+import { refOf, runStep, type Guard, type StepContext, type StepOutcome } from '../advance';
+import { withdrawTimer } from '../emit';
 import type { ServiceState } from '../ledger';
+import { clearAutomaticUndeploy, scheduleAutomaticUndeploy } from '../undeploy-schedule';
+import { deadlineTimer } from '../deadline';
 
 /**
  * BakeElapsed → the new group becomes production: its min size returns to the template's
- * `<org>:min_size`, the deployed launch template version becomes the default, and the previous
- * production ASG and its target group are deleted → DeployCompleted.
+ * `<org>:min_size`, the deployed launch template version becomes the default, the previous
+ * production ASG and its target group are deleted, and the automatic undeploy is (re)scheduled
+ * or removed → DeployCompleted.
  */
 export async function finishDeploy(ctx: StepContext, event: Detail<'BakeElapsed'>) {
-  await runStep(ctx, event, (state) => finish(ctx, state, event.Seq));
+  await runStep(ctx, event, (state, guard) => finish(ctx, state, event.Seq, guard));
 }
 
-async function finish(ctx: StepContext, state: ServiceState, seq: number): Promise<StepOutcome> {
+async function finish(ctx: StepContext, state: ServiceState, seq: number, guard: Guard): Promise<StepOutcome> {
   const plan = state.Plan!;
+  const key = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName };
   const { ec2, autoscaling, elb } = await workloadAs(plan.RoleArn, state.ActiveDeployId);
   await setMinSize(autoscaling, plan.AsgName, plan.SteadyMinSize);
   await setDefaultVersion(ec2, plan.LaunchTemplateId, plan.LaunchTemplateVersion);
+  // Past this point production is gone: never do it for a deploy that was cancelled meanwhile.
+  await guard();
   if (plan.ProductionAsgName) await deleteAsg(autoscaling, plan.ProductionAsgName);
   if (plan.ProductionTargetGroupArn) await deleteTargetGroup(elb, plan.ProductionTargetGroupArn);
+  await withdrawTimer(ctx.cp, ctx.cfg, deadlineTimer(ctx, state));
+  const minutes = state.Request.Config.AutomaticUndeployMinutes;
+  if (minutes !== undefined && plan.AllowUndeploy) await scheduleAutomaticUndeploy(ctx.cp, ctx.cfg, key, minutes);
+  else await clearAutomaticUndeploy(ctx.cp, ctx.cfg, key);
 
   const finishedAt = new Date();
   const duration = Math.round((finishedAt.getTime() - Date.parse(state.Request.StartedAt)) / 100) / 10;
-  const ref = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName, DeployId: state.ActiveDeployId, Seq: seq };
+  const ref = { ...key, DeployId: state.ActiveDeployId, Seq: seq };
   ctx.log.info('Deploy completed', { asg: plan.AsgName, previous: plan.ProductionAsgName, durationSeconds: duration });
   return {
     phase: 'Completed',

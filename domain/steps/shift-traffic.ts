@@ -1,7 +1,7 @@
 import type { Detail } from '../../events/catalog';
 import { workloadAs } from '../aws/clients';
 import { coalesceRule, setRuleWeights } from '../aws/listener-rules';
-import { refOf, runStep, type StepContext, type StepOutcome } from '../advance';
+import { refOf, runStep, type Guard, type StepContext, type StepOutcome } from '../advance';
 import type { ServiceState } from '../ledger';
 import { dueAt, dueTimeOf } from '../emit';
 import { percentAtStep } from '../weights';
@@ -12,11 +12,11 @@ import { percentAtStep } from '../weights';
  * new target group and the bake starts. First deploys and non-web services go straight to bake.
  */
 export async function shiftTraffic(ctx: StepContext, event: Detail<'InstancesHealthy'> | Detail<'TrafficShiftDue'>, step: number) {
-  await runStep(ctx, event, (state) => shift(ctx, state, event.Seq, step, dueTimeOf('DueAt' in event ? event : {})));
+  await runStep(ctx, event, (state, guard) => shift(ctx, state, event.Seq, step, dueTimeOf('DueAt' in event ? event : {}), guard));
 }
 
 /** `due`: when this step was due; the next step and the bake are counted from it. */
-async function shift(ctx: StepContext, state: ServiceState, seq: number, step: number, due: number): Promise<StepOutcome> {
+async function shift(ctx: StepContext, state: ServiceState, seq: number, step: number, due: number, guard: Guard): Promise<StepOutcome> {
   const plan = state.Plan!;
   const config = state.Request.Config;
   const ref = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName, DeployId: state.ActiveDeployId, Seq: seq };
@@ -31,6 +31,7 @@ async function shift(ctx: StepContext, state: ServiceState, seq: number, step: n
   const { elb } = await workloadAs(plan.RoleArn, state.ActiveDeployId);
   const percent = percentAtStep(step, config.TrafficShiftPerStep);
   for (const rule of plan.Rules) {
+    await guard();
     if (percent === 100) await coalesceRule(elb, rule, plan.TargetGroupArn!);
     else await setRuleWeights(elb, rule, plan.TargetGroupArn!, percent);
   }

@@ -11,12 +11,14 @@ import { createImageVersion, resolveExistingVersion } from '../aws/launch-templa
 import { prepareRules } from '../aws/listener-rules';
 import { deployTags } from '../aws/tags';
 import { cloneTargetGroup } from '../aws/target-groups';
-import { runStep, refOf, type StepContext, type StepOutcome } from '../advance';
+import { interrupt, runStep, refOf, type Guard, type StepContext, type StepOutcome } from '../advance';
 import { RejectedError } from '../errors';
-import type { DeployPlan, DeployRequest, ServiceKey, ServiceState } from '../ledger';
+import { isActiveDeploy, isFinished, type DeployPlan, type DeployRequest, type ServiceKey, type ServiceState } from '../ledger';
+import { supersedeWaiting } from './waiting';
 import { asgName, nextDeployTimestamp, targetGroupName, templateAsgName } from '../naming';
 import { deployMinSize, sizeTags } from '../sizes';
 import { stepCount } from '../weights';
+import { deadlineTimer } from '../deadline';
 
 /** Everything a deploy needs to know before it changes anything; resolving it only reads. */
 interface Resolved {
@@ -37,7 +39,9 @@ interface Resolved {
  * → AsgCloned.
  */
 export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Promise<void> {
-  const parsed = parseDeployRequested(envelope.detail);
+  // A deploy queued behind a rollback arrives again as QueuedDeployReady, carrying its request.
+  const queued = envelope['detail-type'] === 'QueuedDeployReady';
+  const parsed = parseDeployRequested(queued ? (envelope.detail as { Request?: unknown }).Request : envelope.detail);
   if (!parsed.ok) {
     await reject(ctx, envelope, parsed.reasons);
     return;
@@ -48,35 +52,45 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
   ctx.log.appendKeys({ deployId, account: key.AccountCanonicalSlug, serviceName: key.ServiceName });
 
   const state = await ctx.ledger.getService(key);
-  if (state?.ActiveDeployId !== deployId) {
-    if (await ctx.ledger.getDeployment(key, deployId)) {
-      ctx.log.info('Dropping DeployRequested: this deploy already ran');
-      return;
-    }
-    let resolved: Resolved;
-    try {
-      resolved = await resolve(ctx, input, deployId);
-    } catch (err) {
-      if (err instanceof RejectedError) return reject(ctx, envelope, err.reasons, deployId);
-      throw err;
-    }
-    const request: DeployRequest = {
-      DeployId: deployId,
-      AmiId: input.AmiId,
-      Config: input.DeployConfig,
-      StartedAt: new Date().toISOString(),
-      Timestamp: nextDeployTimestamp(new Date(), state?.Request.Timestamp),
-    };
-    if (!(await ctx.ledger.take(key, request, envelope.id))) {
-      const holder = await ctx.ledger.getService(key);
-      if (holder?.ActiveDeployId !== deployId) return concurrentDeploy(ctx, key, request, holder);
-    }
-    return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s) => cloneService(ctx, s, resolved));
+  if (state?.ActiveDeployId === deployId) {
+    // Redelivered after taking the service: resolve again (read-only) and carry on where it stopped.
+    return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, async (s, guard) => cloneService(ctx, s, await resolve(ctx, input, deployId), guard));
   }
-  // Redelivered after taking the service: resolve again (read-only) and carry on where it stopped.
-  return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, async (s) =>
-    cloneService(ctx, s, await resolve(ctx, input, deployId)),
-  );
+  if (await ctx.ledger.getDeployment(key, deployId)) {
+    ctx.log.info('Dropping DeployRequested: this deploy already ran');
+    return;
+  }
+  let resolved: Resolved;
+  try {
+    resolved = await resolve(ctx, input, deployId);
+  } catch (err) {
+    if (err instanceof RejectedError) return reject(ctx, envelope, err.reasons, deployId);
+    throw err;
+  }
+  const request: DeployRequest = {
+    DeployId: deployId,
+    AmiId: input.AmiId,
+    Config: input.DeployConfig,
+    StartedAt: new Date().toISOString(),
+    Timestamp: nextDeployTimestamp(new Date(), state?.Request.Timestamp),
+    RoleArn: resolved.account.roleArn,
+    Org: resolved.account.org,
+    ListenerArns: resolved.listeners,
+  };
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    if (await ctx.ledger.take(key, request, envelope.id)) {
+      return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
+    }
+    const holder = await ctx.ledger.getService(key);
+    if (!holder) continue;
+    if (holder.ActiveDeployId === deployId) {
+      // A twin delivery took it a moment ago; the ledger lets only one of us act.
+      return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
+    }
+    if (isFinished(holder.Phase)) continue; // it finished in between: try again
+    if (await onConcurrentDeploy(ctx, key, request, input, holder)) return;
+  }
+  throw new Error(`Could not take ${key.ServiceName} in ${key.AccountCanonicalSlug}: its ledger kept changing`);
 }
 
 async function resolve(ctx: StepContext, input: DeployRequested, deployId: string): Promise<Resolved> {
@@ -130,7 +144,7 @@ async function resolve(ctx: StepContext, input: DeployRequested, deployId: strin
 }
 
 /** Seq 0 → 1: create (or adopt) every resource of the deploy, then wait for health. */
-async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved): Promise<StepOutcome> {
+async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, guard: Guard): Promise<StepOutcome> {
   const { Request: request } = state;
   const key = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName };
   const tags = deployTags(ctx.cfg.serviceName, request.DeployId);
@@ -139,6 +153,7 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved):
   const launchTemplateVersion =
     r.existingVersion ?? (await createImageVersion(ec2, { launchTemplateId: r.launchTemplateId, amiId: r.amiId, deployId: request.DeployId }));
 
+  await guard();
   const templateTargetGroupArn = r.listeners.length ? r.template.TargetGroupARNs?.[0] : undefined;
   const targetGroupArn = templateTargetGroupArn
     ? await cloneTargetGroup(elb, {
@@ -153,6 +168,7 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved):
   const sizes = sizeTags(r.template.Tags, r.account.org);
   const minSize = deployMinSize(sizes, inServiceCount(production));
   const name = asgName(state.ServiceName, request.Timestamp);
+  await guard();
   await cloneAsg(autoscaling, {
     template: r.template,
     name,
@@ -172,6 +188,7 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved):
     await setMinSize(autoscaling, production.AutoScalingGroupName, holdAt);
   }
 
+  await guard();
   const rules =
     templateTargetGroupArn && targetGroupArn
       ? await prepareRules(elb, {
@@ -209,6 +226,7 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved):
     set: { Plan: plan, DeployAsgName: name },
     history: { ResolvedAmiId: r.amiId, AsgName: name, TargetGroupArn: targetGroupArn, Rollout: rollout },
     emit: [
+      deadlineTimer(ctx, state),
       {
         DetailType: 'AsgCloned',
         Detail: {
@@ -247,15 +265,51 @@ async function reject(ctx: StepContext, envelope: EventEnvelope, reasons: string
   ]);
 }
 
-/** Another deploy holds the service. Cancelling it first (`rollback`) arrives with cancel support. */
-async function concurrentDeploy(ctx: StepContext, key: ServiceKey, request: DeployRequest, holder: ServiceState | undefined) {
-  const why = holder?.UndeployState === 'undeploying'
-    ? `${key.ServiceName} in ${key.AccountCanonicalSlug} is being undeployed`
-    : `a different deploy (${holder?.ActiveDeployId}, ${holder?.Phase}) is running for ${key.ServiceName} in ${key.AccountCanonicalSlug}; cancel it first`;
+/**
+ * Another deploy or an undeploy holds the service. `fail`: this deploy ends here. `rollback`:
+ * the running deploy is rolled back and this one waits in the ledger; the rollback's last step
+ * wakes it (QueuedDeployReady). Returns false if the holder changed meanwhile (look again).
+ */
+async function onConcurrentDeploy(
+  ctx: StepContext,
+  key: ServiceKey,
+  request: DeployRequest,
+  input: DeployRequested,
+  holder: ServiceState,
+): Promise<boolean> {
+  const where = `${key.ServiceName} in ${key.AccountCanonicalSlug}`;
+  if (holder.Phase === 'Undeploying') {
+    await notStarted(ctx, key, request, `${where} is being undeployed (${holder.ActiveDeployId})`);
+    return true;
+  }
+  if (request.Config.OnConcurrentDeploy === 'fail') {
+    await notStarted(
+      ctx,
+      key,
+      request,
+      `a different deploy (${holder.ActiveDeployId}, ${holder.Phase}) is running for ${where}; OnConcurrentDeploy is "fail"`,
+    );
+    return true;
+  }
+  if (isActiveDeploy(holder.Phase)) {
+    await interrupt(ctx, key, holder.ActiveDeployId, 'superseded', `superseded by deploy ${request.DeployId}`);
+  }
+  const queued = await ctx.ledger.enqueue(key, holder.ActiveDeployId, {
+    Kind: 'deploy',
+    Id: request.DeployId,
+    Request: { ...input, DeployId: request.DeployId },
+  });
+  if (!queued) return false;
+  ctx.log.info('Waiting for the running deploy to roll back', { holder: holder.ActiveDeployId });
+  if (queued.replaced) await supersedeWaiting(ctx, key, queued.replaced, request.DeployId);
+  return true;
+}
+
+/** The deploy ends before it started: nothing was changed. */
+async function notStarted(ctx: StepContext, key: ServiceKey, request: DeployRequest, why: string) {
   ctx.log.warn('Deploy not started', { why });
-  await ctx.ledger.recordUnstarted(key, request, 'Failed', { Result: 'Failed', Errors: [why], FinishedAt: new Date().toISOString() });
+  await ctx.ledger.recordUnstarted(key, request, 'RolledBack', { Result: 'Failed', Errors: [why], FinishedAt: new Date().toISOString() });
   await publish(ctx.cp.events, ctx.cfg.busName, [
     { DetailType: 'DeployFailed', Detail: { ...key, DeployId: request.DeployId, Seq: 0, Phase: 'Starting', Errors: [why] } },
   ]);
 }
-

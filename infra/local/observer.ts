@@ -3,6 +3,8 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQ
 import { EventEnvelope } from '../../events/envelope';
 import { LIFECYCLE_SOURCE } from '../../events/catalog';
 
+const OUTCOMES = ['DeployCompleted', 'DeployFailed', 'DeployCancelled', 'DeployRejected'];
+
 export interface ObservedEvent {
   id: string;
   detailType: string;
@@ -93,12 +95,21 @@ export class Observer {
     }
   }
 
-  /** The deploy's final event: DeployCompleted, DeployFailed or DeployRejected. */
+  /** The deploy's final event: DeployCompleted, DeployFailed, DeployCancelled or DeployRejected. */
   async outcome(deployId: string, timeoutMs: number): Promise<ObservedEvent> {
     return this.waitFor(
-      (e) => e.detail.DeployId === deployId && ['DeployCompleted', 'DeployFailed', 'DeployRejected'].includes(e.detailType),
+      (e) => e.detail.DeployId === deployId && OUTCOMES.includes(e.detailType),
       timeoutMs,
       `the outcome of deploy ${deployId}`,
+    );
+  }
+
+  /** The undeploy's final event: UndeployCompleted, UndeployRejected or UndeployFailed. */
+  async undeployOutcome(undeployId: string, timeoutMs: number): Promise<ObservedEvent> {
+    return this.waitFor(
+      (e) => e.detail.UndeployId === undeployId && ['UndeployCompleted', 'UndeployRejected', 'UndeployFailed'].includes(e.detailType),
+      timeoutMs,
+      `the outcome of undeploy ${undeployId}`,
     );
   }
 

@@ -4,6 +4,7 @@ import { controlPlaneClients } from '../../domain/aws/clients';
 import { Ledger } from '../../domain/ledger';
 import { seedService, workloadClients, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
+import { findLeftovers } from '../helpers/leftovers';
 import { snapshotService } from '../helpers/workload';
 
 describe('Non-web deploys and health gating (emulator)', () => {
@@ -63,8 +64,9 @@ describe('Non-web deploys and health gating (emulator)', () => {
   it.each([
     ['a web service', 'api', 'api-bad', 'api-bad-1'],
     ['a non-web service', 'worker', 'worker-bad', 'worker-bad-1'],
-  ])('fails the deploy of %s whose instances never become healthy, naming the cause', async (_kind, service, ami, deployId) => {
+  ])('rolls back the deploy of %s whose instances never become healthy, naming the cause', async (_kind, service, ami, deployId) => {
     const amis = service === 'api' ? api.amis : worker.amis;
+    const before = await snapshotService(service, t.account.listenerArn, (service === 'api' ? api : worker).launchTemplateId);
     const outcome = await deploy(service, deployId, amis[ami]!, { ...FAST, HealthTimeout: 4 });
 
     expect(outcome.detailType).toBe('DeployFailed');
@@ -72,7 +74,14 @@ describe('Non-web deploys and health gating (emulator)', () => {
     expect((outcome.detail.Errors as string[])[0]).toMatch(/^Only 0 of \d+ instances of .* became healthy within HealthTimeout \(4 s\)$/);
     const checks = t.observer.of(deployId).filter((e) => e.detailType === 'HealthCheckDue');
     expect(checks.length).toBeGreaterThanOrEqual(2); // re-checked on the timer until the deadline
+    const types = t.observer.of(deployId).map((e) => e.detailType);
+    expect(types.slice(-4)).toEqual(['RollbackStarted', 'TrafficRestored', 'DrainElapsed', 'DeployFailed']);
+    expect(t.observer.of(deployId).find((e) => e.detailType === 'RollbackStarted')!.detail).toMatchObject({ Cause: 'failure', FromPhase: 'WaitingHealthy' });
     const ledger = new Ledger(controlPlaneClients().dynamo, t.local.install.tableName);
-    expect(await ledger.getService({ AccountCanonicalSlug: slug, ServiceName: service })).toMatchObject({ Phase: 'Failed', ActiveDeployId: deployId });
+    const state = await ledger.getService({ AccountCanonicalSlug: slug, ServiceName: service });
+    expect(state).toMatchObject({ Phase: 'RolledBack', ActiveDeployId: deployId, DeployAsgName: '' });
+    // Production is the previous deploy, untouched; the failed deploy left nothing behind.
+    expect(state!.ProductionAsgName).toBe(before.asgs[0]!.AutoScalingGroupName);
+    expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
   });
 });

@@ -28,11 +28,17 @@ export async function startTestDeployomat(opts: {
   environment?: string;
   initialHealthSeconds?: number;
   runtime?: RuntimeOptions;
+  env?: Record<string, string>;
 } = {}): Promise<TestDeployomat> {
   const emulator = await startEmulator({ initialHealthSeconds: opts.initialHealthSeconds });
   const local = await startLocal({
     endpoint: emulator.endpoint,
-    env: { DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN, DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '1' },
+    env: {
+      DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN,
+      DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '1',
+      DEPLOYOMAT_DRAIN_SECONDS: '1',
+      ...opts.env,
+    },
     runtime: opts.runtime,
   });
   const observer = await Observer.start(local.install.busName);

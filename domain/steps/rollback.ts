@@ -1,0 +1,142 @@
+import type { Detail } from '../../events/catalog';
+import { CancelRequested, parseCommand } from '../../events/client';
+import type { EventEnvelope } from '../../events/envelope';
+import { publish } from '../../events/publish';
+import { deleteOwnedAsg, describeAsg, setMinSize } from '../aws/auto-scaling';
+import { workloadAs, type WorkloadClients } from '../aws/clients';
+import { restoreRules } from '../aws/listener-rules';
+import { deleteTargetGroup, findOwnedTargetGroup } from '../aws/target-groups';
+import { interrupt, refOf, runStep, type StepContext, type StepOutcome } from '../advance';
+import { deadlineTimer } from '../deadline';
+import { dueAt, withdrawTimer } from '../emit';
+import { isActiveDeploy, type ServiceKey, type ServiceState } from '../ledger';
+import { asgName, targetGroupName } from '../naming';
+import { sizeTags } from '../sizes';
+
+/**
+ * Rollback (the original's cancel): the deploy is interrupted (its ledger position moves, so its
+ * own pending steps and timers go stale), traffic goes back to production, and after a drain
+ * period the deploy's ASG and target group are deleted and production's min size restored.
+ * It ends with DeployCancelled (cancel, superseded) or DeployFailed (failure, deadline).
+ */
+
+/** CancelRequested → RollbackStarted (or CancelRejected when nothing is deploying). */
+export async function cancelDeploy(ctx: StepContext, envelope: EventEnvelope): Promise<void> {
+  const parsed = parseCommand(CancelRequested, envelope.detail);
+  if (!parsed.ok) return rejectCancel(ctx, envelope.detail, parsed.reasons);
+  const { AccountCanonicalSlug, ServiceName, Reason } = parsed.value;
+  const key = { AccountCanonicalSlug, ServiceName };
+  ctx.log.appendKeys({ account: AccountCanonicalSlug, serviceName: ServiceName });
+
+  const state = await ctx.ledger.getService(key);
+  if (state?.OutboxCause === envelope.id) {
+    ctx.log.info('Redelivered CancelRequested already handled');
+    return;
+  }
+  if (!state || !(isActiveDeploy(state.Phase) || state.Phase === 'RollingBack')) {
+    return rejectCancel(ctx, envelope.detail, [`No deployment of ${ServiceName} in ${AccountCanonicalSlug} active`]);
+  }
+  ctx.log.appendKeys({ deployId: state.ActiveDeployId });
+  // Cancelling a rollback that is already running restarts it: the way to retry a stuck one.
+  const acted = await interrupt(ctx, key, state.ActiveDeployId, 'cancel', Reason ?? 'cancelled by request', { restart: true });
+  if (!acted) return rejectCancel(ctx, envelope.detail, [`No deployment of ${ServiceName} in ${AccountCanonicalSlug} active`]);
+}
+
+/** DeployDeadlinePassed → roll the deploy back if it is still running. */
+export async function deadlinePassed(ctx: StepContext, d: Detail<'DeployDeadlinePassed'>): Promise<void> {
+  const key = { AccountCanonicalSlug: d.AccountCanonicalSlug, ServiceName: d.ServiceName };
+  const state = await ctx.ledger.getService(key);
+  const reason = `the deploy did not finish within its deadline of ${d.DeadlineSeconds} s (stuck in ${state?.Phase ?? '?'})`;
+  const acted = await interrupt(ctx, key, d.DeployId, 'deadline', reason);
+  if (!acted) ctx.log.info('Deadline passed for a deploy that is no longer running');
+}
+
+async function rejectCancel(ctx: StepContext, detail: unknown, reasons: string[]) {
+  const d = (typeof detail === 'object' && detail ? detail : {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : undefined);
+  ctx.log.warn('Cancel rejected', { reasons });
+  await publish(ctx.cp.events, ctx.cfg.busName, [
+    { DetailType: 'CancelRejected', Detail: { AccountCanonicalSlug: str(d.AccountCanonicalSlug), ServiceName: str(d.ServiceName), Reasons: reasons } },
+  ]);
+}
+
+/** The deploy's target groups, whether or not it got as far as recording them. */
+async function targetGroupsOf(w: WorkloadClients, state: ServiceState) {
+  const deploying =
+    state.Plan?.TargetGroupArn ??
+    (await findOwnedTargetGroup(w.elb, targetGroupName(state.ServiceName, state.Request.Timestamp), state.ActiveDeployId));
+  let production = state.Plan?.ProductionTargetGroupArn;
+  if (!production && state.ProductionAsgName) {
+    production = (await describeAsg(w.autoscaling, state.ProductionAsgName))?.TargetGroupARNs?.[0];
+  }
+  return { deploying, production };
+}
+
+/** RollbackStarted → every rule back on production → TrafficRestored, and the drain timer. */
+export async function restoreTraffic(ctx: StepContext, d: Detail<'RollbackStarted'>): Promise<void> {
+  await runStep(ctx, d, async (state): Promise<StepOutcome> => {
+    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId);
+    const tgs = await targetGroupsOf(w, state);
+    const result = tgs.deploying
+      ? await restoreRules(w.elb, { listenerArns: state.Request.ListenerArns, deployingTargetGroupArn: tgs.deploying, productionTargetGroupArn: tgs.production })
+      : { restored: [], deleted: [] };
+    // ALB rule changes take a moment everywhere, and requests in flight should finish first.
+    const drain = result.restored.length + result.deleted.length ? ctx.cfg.drainSeconds : 0;
+    const next = { ...refOf(d), Seq: d.Seq + 1 };
+    ctx.log.info('Traffic restored', { restored: result.restored.length, deleted: result.deleted.length, drain });
+    return {
+      phase: 'RollingBack',
+      emit: [
+        { DetailType: 'TrafficRestored', Detail: { ...next, RestoredRuleArns: result.restored, DeletedRuleArns: result.deleted, DrainSeconds: drain } },
+        dueAt(Date.now() + drain * 1000, { DetailType: 'DrainElapsed', Detail: next }),
+      ],
+    };
+  });
+}
+
+/**
+ * DrainElapsed → restore the rules once more (a step that was mid-flight when the rollback began
+ * may have re-weighted one), delete the deploy's ASG and target group, restore production's min
+ * size → DeployCancelled / DeployFailed; wake a deploy or undeploy waiting for this rollback.
+ */
+export async function finishRollback(ctx: StepContext, d: Detail<'DrainElapsed'>): Promise<void> {
+  await runStep(ctx, d, async (state): Promise<StepOutcome> => {
+    const key: ServiceKey = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName };
+    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId);
+    const tgs = await targetGroupsOf(w, state);
+    if (tgs.deploying) {
+      await restoreRules(w.elb, { listenerArns: state.Request.ListenerArns, deployingTargetGroupArn: tgs.deploying, productionTargetGroupArn: tgs.production });
+    }
+    await deleteOwnedAsg(w.autoscaling, state.Plan?.AsgName ?? asgName(state.ServiceName, state.Request.Timestamp), state.ActiveDeployId);
+    if (tgs.deploying) await deleteTargetGroup(w.elb, tgs.deploying);
+    if (state.ProductionAsgName) {
+      const production = await describeAsg(w.autoscaling, state.ProductionAsgName);
+      if (production) await setMinSize(w.autoscaling, state.ProductionAsgName, sizeTags(production.Tags, state.Request.Org).minSize);
+    }
+    await withdrawTimer(ctx.cp, ctx.cfg, deadlineTimer(ctx, state));
+
+    const rollback = state.Rollback!;
+    const cancelled = rollback.Cause === 'cancel' || rollback.Cause === 'superseded';
+    const finishedAt = new Date();
+    const duration = Math.round((finishedAt.getTime() - Date.parse(state.Request.StartedAt)) / 100) / 10;
+    const next = { ...refOf(d), Seq: d.Seq + 1 };
+    const waiting = state.Waiting;
+    ctx.log.info('Rollback finished', { cause: rollback.Cause, waiting: waiting?.Id });
+    return {
+      phase: cancelled ? 'Cancelled' : 'RolledBack',
+      set: { DeployAsgName: '' },
+      remove: waiting ? ['Waiting', 'LastError'] : ['LastError'],
+      expectWaiting: waiting?.Id ?? null,
+      history: { Result: cancelled ? 'Cancelled' : 'Failed', FinishedAt: finishedAt.toISOString(), DurationSeconds: duration },
+      emit: [
+        cancelled
+          ? { DetailType: 'DeployCancelled', Detail: { ...next, Reason: rollback.Reason, FromPhase: rollback.FromPhase, DurationSeconds: duration } }
+          : { DetailType: 'DeployFailed', Detail: { ...next, Phase: rollback.FromPhase, Errors: [rollback.Reason] } },
+        ...(waiting?.Kind === 'deploy' ? [{ DetailType: 'QueuedDeployReady' as const, Detail: { DeployId: waiting.Id, Request: waiting.Request } }] : []),
+        ...(waiting?.Kind === 'undeploy'
+          ? [{ DetailType: 'QueuedUndeployReady' as const, Detail: { UndeployId: waiting.Id, Request: waiting.Request } }]
+          : []),
+      ],
+    };
+  });
+}
