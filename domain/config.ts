@@ -21,6 +21,8 @@ const Env = z.object({
   DEPLOYOMAT_DRAIN_SECONDS: z.coerce.number().nonnegative().default(15),
   /** Slack added to a deploy's expected duration before the watchdog rolls it back. */
   DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: z.coerce.number().nonnegative().default(600),
+  /** A failed message is retried after base × 2^(attempt−1) seconds (not the full visibility timeout). */
+  DEPLOYOMAT_RETRY_BASE_SECONDS: z.coerce.number().int().positive().default(2),
 });
 
 export interface Config {
@@ -36,6 +38,7 @@ export interface Config {
   healthCheckIntervalSeconds: number;
   drainSeconds: number;
   deadlineMarginSeconds: number;
+  retryBaseSeconds: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -58,5 +61,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     healthCheckIntervalSeconds: e.DEPLOYOMAT_HEALTH_CHECK_INTERVAL,
     drainSeconds: e.DEPLOYOMAT_DRAIN_SECONDS,
     deadlineMarginSeconds: e.DEPLOYOMAT_DEADLINE_MARGIN_SECONDS,
+    retryBaseSeconds: e.DEPLOYOMAT_RETRY_BASE_SECONDS,
   };
 }

@@ -199,7 +199,7 @@ export class Ledger {
                 ConditionExpression: `attribute_not_exists(pk) OR (#phase IN (${finished}) AND #deployAsg = :empty AND #undeploy <> :undeploying)`,
                 UpdateExpression:
                   `SET ${update.expression}, #prodAsg = if_not_exists(#prodAsg, :empty), #undeploy = if_not_exists(#undeploy, :empty) ` +
-                  'REMOVE #plan',
+                  'REMOVE #plan, #rollback, #lastError',
                 ExpressionAttributeNames: {
                   ...update.names,
                   '#phase': 'Phase',
@@ -207,6 +207,8 @@ export class Ledger {
                   '#prodAsg': 'ProductionAsgName',
                   '#undeploy': 'UndeployState',
                   '#plan': 'Plan',
+                  '#rollback': 'Rollback',
+                  '#lastError': 'LastError',
                 },
                 ExpressionAttributeValues: {
                   ...update.values,

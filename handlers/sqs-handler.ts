@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ChangeMessageVisibilityCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { catalog, type Detail, type DetailType } from '../events/catalog';
@@ -29,13 +30,41 @@ export function sqsHandler(name: string, handle: RecordHandler): SqsLambda {
     try {
       await handle(record, log);
     } catch (err) {
-      log.error('Handling failed; the message will be retried', err as Error);
+      const retryIn = await retryLater(record);
+      log.error('Handling failed; the message will be retried', { error: err as Error, retryInSeconds: retryIn });
       throw err;
     }
   };
   return middy<SQSEvent, SQSBatchResponse, Error, Context>().handler((event, context) =>
     processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false }),
   );
+}
+
+export const MAX_VISIBILITY_SECONDS = 900;
+const queueUrls = new Map<string, string>();
+
+/**
+ * Exponential backoff for a failed record: instead of waiting out the whole visibility timeout,
+ * it becomes visible again after base × 2^(attempt−1) s, so a transient AWS error costs a deploy
+ * seconds, and a message that keeps failing reaches its DLQ (and the rollback) in under a minute.
+ */
+async function retryLater(record: SQSRecord): Promise<number | undefined> {
+  try {
+    const [, , , , account, name] = record.eventSourceARN.split(":");
+    const key = record.eventSourceARN;
+    const sqs = controlPlaneClients().sqs;
+    let url = queueUrls.get(key);
+    if (!url) {
+      url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))).QueueUrl!;
+      queueUrls.set(key, url);
+    }
+    const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const seconds = Math.min(loadConfig().retryBaseSeconds * 2 ** (attempt - 1), MAX_VISIBILITY_SECONDS);
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }));
+    return seconds;
+  } catch {
+    return undefined; // best effort: the visibility timeout still brings it back
+  }
 }
 
 export function stepContext(log: Logger, eventId: string): StepContext {
