@@ -1,7 +1,7 @@
 /**
  * Starts the local AWS emulator: moto's server, patched by
  * infra/local/emulator/moto_server.py with test-only controls (delayed target
- * health, "bad AMI" health failures, and a runtime config endpoint).
+ * health, "bad AMI" health failures, fault injection, and a runtime config endpoint).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -17,14 +17,50 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Makes matching AWS API calls fail with an AWS-shaped error (see "h." in moto_server.py).
+ * Matched by action name: query-protocol services (EC2, Auto Scaling, ELBv2, STS) by `Action=`,
+ * JSON-protocol services (DynamoDB, EventBridge, SSM, SQS) by `X-Amz-Target`, and EventBridge
+ * Scheduler by method + path. Other REST services (S3, Lambda, ...) are never matched.
+ */
+export interface EmulatorFault {
+  /** API action name, e.g. `CreateAutoScalingGroup`, `PutItem`, `GetSchedule`. */
+  action: string;
+  /** How many matching calls still fail before the fault is used up; -1 (the default) = forever. */
+  count?: number;
+  /** Error code; the AWS SDK v3 error's `name`. Default `DeployomatEmulatorFault`. */
+  code?: string;
+  /** HTTP status, 400-599. Default 400. (The SDK retries 5xx and throttling codes itself.) */
+  status?: number;
+  message?: string;
+  /** Only requests made in this 12-digit AWS account (as moto resolves it from the access key). */
+  account?: string;
+  /** Share (0..1) of matching calls that fail, chosen at random; spared calls keep the count. */
+  probability?: number;
+}
+
+/** Runtime settings of /_emulator/config. */
+export interface EmulatorConfig {
+  /** Seconds a newly registered ELBv2 target reports `initial` before `healthy`. */
+  initialHealthSeconds: number;
+  /** Active faults, with defaults filled in and `count` = remaining failures (0 = used up). */
+  faults: (Required<Omit<EmulatorFault, 'account' | 'probability'>> &
+    Pick<EmulatorFault, 'account' | 'probability'>)[];
+}
+
 export interface Emulator {
   /** e.g. http://127.0.0.1:53123, for the AWS SDK clients' `endpoint`. */
   endpoint: string;
   port: number;
   /** Stops the emulator (SIGTERM, SIGKILL after 3 s); resolves once it has exited. */
   stop(): Promise<void>;
-  /** Changes emulator settings at runtime (POST /_emulator/config). */
-  configure(cfg: { initialHealthSeconds?: number }): Promise<void>;
+  /**
+   * Changes emulator settings at runtime (POST /_emulator/config). Keys left out keep
+   * their value; `faults` replaces the whole list (`[]` clears it).
+   */
+  configure(cfg: { initialHealthSeconds?: number; faults?: EmulatorFault[] }): Promise<void>;
+  /** Reads the current settings (GET /_emulator/config), e.g. the faults' remaining counts. */
+  readConfig(): Promise<EmulatorConfig>;
 }
 
 const PYTHON = 'python3';
@@ -165,6 +201,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         body: JSON.stringify(cfg),
       });
       if (!res.ok) throw new Error(`emulator configure failed: HTTP ${res.status} ${await res.text()}`);
+    },
+    async readConfig() {
+      const res = await fetch(configUrl);
+      if (!res.ok) throw new Error(`emulator readConfig failed: HTTP ${res.status} ${await res.text()}`);
+      return (await res.json()) as EmulatorConfig;
     },
   };
 }

@@ -27,7 +27,32 @@ export function describeEvent(e: ObservedEvent): string {
     case 'DeployCompleted':
       return `completed in ${d.DurationSeconds} s${d.PreviousAsgName ? `; removed ${d.PreviousAsgName}` : ''}`;
     case 'DeployFailed':
-      return `FAILED in ${d.Phase}: ${(d.Errors as string[]).join('; ')}`;
+      return `FAILED in ${d.Phase} (rolled back): ${(d.Errors as string[]).join('; ')}`;
+    case 'RollbackStarted':
+      return `rolling back (${d.Cause}, was ${d.FromPhase}): ${d.Reason}`;
+    case 'TrafficRestored': {
+      const restored = (d.RestoredRuleArns as string[]).length;
+      const deleted = (d.DeletedRuleArns as string[]).length;
+      return `traffic back on production: ${restored} rule(s) at 100 %, ${deleted} rule(s) deleted; draining ${d.DrainSeconds} s`;
+    }
+    case 'DrainElapsed':
+      return 'drained: deleting the deploy\'s ASG and target group';
+    case 'DeployCancelled':
+      return `cancelled (was ${d.FromPhase}) after ${d.DurationSeconds} s: ${d.Reason}`;
+    case 'RollbackFailed':
+      return `ROLLBACK STUCK: ${(d.Errors as string[]).join('; ')}`;
+    case 'CancelRejected':
+      return `cancel refused: ${(d.Reasons as string[]).join('; ')}`;
+    case 'QueuedDeployReady':
+      return 'the rollback it waited for is over: starting';
+    case 'UndeployCompleted':
+      return `undeployed ${d.AsgName} in ${d.DurationSeconds} s`;
+    case 'UndeployRejected':
+      return `undeploy refused: ${(d.Reasons as string[]).join('; ')}`;
+    case 'UndeployFailed':
+      return `UNDEPLOY FAILED: ${(d.Errors as string[]).join('; ')}`;
+    case 'DeployDeadlinePassed':
+      return `deadline of ${d.DeadlineSeconds} s passed`;
     default:
       return e.detailType;
   }

@@ -5,7 +5,7 @@ import { Ledger } from '../../domain/ledger';
 import { seedService, workloadClients, type SeededService } from '../../infra/local/seed';
 import type { ObservedEvent } from '../../infra/local/observer';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
-import { findLeftovers } from '../helpers/leftovers';
+import { findLeftovers } from '../../infra/local/leftovers';
 import { shape, snapshotService } from '../helpers/workload';
 
 /**

@@ -4,7 +4,7 @@ import { controlPlaneClients } from '../../domain/aws/clients';
 import { Ledger } from '../../domain/ledger';
 import { seedService, workloadClients, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
-import { findLeftovers } from '../helpers/leftovers';
+import { findLeftovers } from '../../infra/local/leftovers';
 import { snapshotService } from '../helpers/workload';
 
 describe('Non-web deploys and health gating (emulator)', () => {

@@ -3,9 +3,10 @@
  *  a. ELBv2 targets report `initial` for initialHealthSeconds after registration, then `healthy`;
  *  b. instances from an AMI tagged deployomat-emulator:health=unhealthy are unhealthy targets
  *     and `Unhealthy` in Auto Scaling;
- *  c. settings change at runtime through /_emulator/config.
+ *  c. settings change at runtime through /_emulator/config;
+ *  h. `faults` make chosen AWS API actions fail with errors the AWS SDK parses like AWS's.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
@@ -19,6 +20,7 @@ import {
   CreateTagsCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
+  DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
@@ -26,12 +28,15 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { startEmulator, type Emulator } from '../../infra/local/emulator';
 
 const INITIAL_SECONDS = 1.5;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let emulator: Emulator;
+let clientConfig: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 let ec2: EC2Client;
 let asg: AutoScalingClient;
 let elb: ElasticLoadBalancingV2Client;
@@ -42,14 +47,14 @@ let badAmi: string;
 
 beforeAll(async () => {
   emulator = await startEmulator({ initialHealthSeconds: INITIAL_SECONDS });
-  const config = {
+  clientConfig = {
     endpoint: emulator.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
-  ec2 = new EC2Client(config);
-  asg = new AutoScalingClient(config);
-  elb = new ElasticLoadBalancingV2Client(config);
+  ec2 = new EC2Client(clientConfig);
+  asg = new AutoScalingClient(clientConfig);
+  elb = new ElasticLoadBalancingV2Client(clientConfig);
 
   vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
   subnetId = (
@@ -76,14 +81,8 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-/** Creates a target group and an ASG (capacity 2) from `ami` attached to it. */
-async function deployGroup(name: string, ami: string): Promise<{ targetGroupArn: string; asgName: string }> {
-  const targetGroupArn = (
-    await elb.send(
-      new CreateTargetGroupCommand({ Name: `tg-${name}`, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'instance' }),
-    )
-  ).TargetGroups![0]!.TargetGroupArn!;
-  const launchTemplateId = (
+async function createLaunchTemplate(name: string, ami: string): Promise<string> {
+  return (
     await ec2.send(
       new CreateLaunchTemplateCommand({
         LaunchTemplateName: `lt-${name}`,
@@ -91,6 +90,16 @@ async function deployGroup(name: string, ami: string): Promise<{ targetGroupArn:
       }),
     )
   ).LaunchTemplate!.LaunchTemplateId!;
+}
+
+/** Creates a target group and an ASG (capacity 2) from `ami` attached to it. */
+async function deployGroup(name: string, ami: string): Promise<{ targetGroupArn: string; asgName: string }> {
+  const targetGroupArn = (
+    await elb.send(
+      new CreateTargetGroupCommand({ Name: `tg-${name}`, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'instance' }),
+    )
+  ).TargetGroups![0]!.TargetGroupArn!;
+  const launchTemplateId = await createLaunchTemplate(name, ami);
   const asgName = `asg-${name}`;
   await asg.send(
     new CreateAutoScalingGroupCommand({
@@ -173,7 +182,7 @@ describe('local AWS emulator', () => {
 
     await emulator.configure({ initialHealthSeconds: 0 });
     const read = await fetch(`${emulator.endpoint}/_emulator/config`);
-    expect(await read.json()).toEqual({ initialHealthSeconds: 0 });
+    expect(await read.json()).toEqual({ initialHealthSeconds: 0, faults: [] });
     // The window is evaluated when health is read, so the young targets are healthy at once.
     expect((await targetStates(targetGroupArn)).map((t) => t.state)).toEqual(['healthy', 'healthy']);
 
@@ -184,4 +193,161 @@ describe('local AWS emulator', () => {
     await emulator.configure({ initialHealthSeconds: INITIAL_SECONDS });
     await expect(emulator.configure({ initialHealthSeconds: -1 })).rejects.toThrow(/HTTP 400/);
   }, 15_000);
+
+  describe('fault injection', () => {
+    // maxAttempts: 1 wherever fail counts are checked: the SDK retries 5xx and throttling
+    // errors itself (ServiceUnavailable/503 three times by default), which would silently
+    // use up the fault's count.
+    const once = () => ({ ...clientConfig, maxAttempts: 1 });
+
+    afterEach(async () => {
+      await emulator.configure({ faults: [] });
+    });
+
+    it('fails a query-protocol action `count` times with the configured code, then lets it through', async () => {
+      const asgOnce = new AutoScalingClient(once());
+      try {
+        const launchTemplateId = await createLaunchTemplate('fault', goodAmi);
+        const create = () =>
+          asgOnce.send(
+            new CreateAutoScalingGroupCommand({
+              AutoScalingGroupName: 'asg-fault',
+              LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: '$Latest' },
+              MinSize: 0,
+              MaxSize: 1,
+              DesiredCapacity: 0,
+              VPCZoneIdentifier: subnetId,
+            }),
+          );
+        await emulator.configure({
+          faults: [
+            { action: 'CreateAutoScalingGroup', count: 2, code: 'ServiceUnavailable', status: 503, message: 'injected' },
+          ],
+        });
+
+        for (const remaining of [1, 0]) {
+          const err = await create().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(err).toMatchObject({
+            name: 'ServiceUnavailable',
+            message: 'injected',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 503 },
+          });
+          // GET shows the remaining count; the other setting is left as it was.
+          expect(await emulator.readConfig()).toEqual({
+            initialHealthSeconds: INITIAL_SECONDS,
+            faults: [
+              { action: 'CreateAutoScalingGroup', count: remaining, code: 'ServiceUnavailable', status: 503, message: 'injected' },
+            ],
+          });
+        }
+        expect(
+          (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['asg-fault'] })))
+            .AutoScalingGroups,
+        ).toEqual([]);
+
+        await create(); // the fault is used up
+        const groups = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['asg-fault'] }));
+        expect(groups.AutoScalingGroups!.map((g) => g.AutoScalingGroupName)).toEqual(['asg-fault']);
+
+        // Setting only initialHealthSeconds keeps the faults list.
+        await emulator.configure({ initialHealthSeconds: INITIAL_SECONDS });
+        expect((await emulator.readConfig()).faults.map((f) => f.count)).toEqual([0]);
+      } finally {
+        asgOnce.destroy();
+      }
+    }, 15_000);
+
+    it('fails a JSON-protocol action with an error the SDK parses', async () => {
+      const ssm = new SSMClient(once());
+      try {
+        await ssm.send(new PutParameterCommand({ Name: '/fault/p', Value: 'v', Type: 'String' }));
+        await emulator.configure({ faults: [{ action: 'GetParameter', count: 1, code: 'AccessDeniedException' }] });
+
+        await expect(ssm.send(new GetParameterCommand({ Name: '/fault/p' }))).rejects.toMatchObject({
+          name: 'AccessDeniedException',
+          message: 'Fault injected by the Deployomat emulator',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        });
+        expect((await ssm.send(new GetParameterCommand({ Name: '/fault/p' }))).Parameter?.Value).toBe('v');
+      } finally {
+        ssm.destroy();
+      }
+    });
+
+    it('matches `account` against the account of the request credentials', async () => {
+      const sts = new STSClient(clientConfig);
+      const creds = (
+        await sts.send(
+          new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::222222222222:role/x', RoleSessionName: 'fault-test' }),
+        )
+      ).Credentials!;
+      sts.destroy();
+      const asgOther = new AutoScalingClient({
+        ...once(),
+        credentials: {
+          accessKeyId: creds.AccessKeyId!,
+          secretAccessKey: creds.SecretAccessKey!,
+          sessionToken: creds.SessionToken!,
+        },
+      });
+      try {
+        const { asgName } = await deployGroup('account', goodAmi);
+        await emulator.configure({ faults: [{ action: 'DescribeAutoScalingGroups', account: '222222222222' }] });
+
+        // The default account is unaffected; moto still gets the whole (re-injected) body.
+        const mine = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asgName] }));
+        expect(mine.AutoScalingGroups!.map((g) => g.AutoScalingGroupName)).toEqual([asgName]);
+        for (let i = 0; i < 2; i++) {
+          await expect(asgOther.send(new DescribeAutoScalingGroupsCommand({}))).rejects.toMatchObject({
+            name: 'DeployomatEmulatorFault',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        expect((await emulator.readConfig()).faults).toEqual([
+          {
+            action: 'DescribeAutoScalingGroups',
+            account: '222222222222',
+            count: -1,
+            code: 'DeployomatEmulatorFault',
+            status: 400,
+            message: 'Fault injected by the Deployomat emulator',
+          },
+        ]);
+      } finally {
+        asgOther.destroy();
+      }
+    }, 15_000);
+
+    it('fails a share of calls by probability and rejects invalid faults', async () => {
+      await emulator.configure({ faults: [{ action: 'DescribeVpcs', probability: 0 }] });
+      await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
+      await emulator.configure({ faults: [{ action: 'DescribeVpcs', probability: 1, count: 1, code: 'Throttling' }] });
+      const ec2Once = new EC2Client(once());
+      try {
+        // EC2's <Response><Errors> shape is parsed too.
+        await expect(ec2Once.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).rejects.toMatchObject({
+          name: 'Throttling',
+        });
+      } finally {
+        ec2Once.destroy();
+      }
+      expect((await emulator.readConfig()).faults.map((f) => f.count)).toEqual([0]);
+
+      for (const fault of [
+        { action: '' },
+        { action: 'X', count: -2 },
+        { action: 'X', status: 200 },
+        { action: 'X', probability: 2 },
+        { action: 'X', account: 'abc' },
+        { action: 'X', typo: 1 },
+      ]) {
+        await expect(emulator.configure({ faults: [fault as never] })).rejects.toThrow(/HTTP 400/);
+      }
+    });
+  });
 });

@@ -5,7 +5,7 @@ import { Ledger } from '../../domain/ledger';
 import { resourceNames } from '../../events/topology';
 import { seedService, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
-import { findLeftovers } from '../helpers/leftovers';
+import { findLeftovers } from '../../infra/local/leftovers';
 import { snapshotService } from '../helpers/workload';
 
 /** Deploys that stop moving must not stay "in progress": the watchdog and the DLQ roll them back. */

@@ -6,7 +6,7 @@ import { Ledger } from '../../domain/ledger';
 import { automaticUndeployName } from '../../domain/undeploy-schedule';
 import { seedAccount, seedService, type SeededAccount, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
-import { findLeftovers } from '../helpers/leftovers';
+import { findLeftovers } from '../../infra/local/leftovers';
 import { shape, snapshotService } from '../helpers/workload';
 
 describe('Undeploy (emulator)', () => {

@@ -10,6 +10,8 @@ rollback paths. These seams live here, in the emulator, never in product code.
      fail their health checks forever (ELBv2 target health and ASG HealthStatus),
      so a bad deploy can be simulated.
   c. `GET/POST /_emulator/config` reads/changes the settings at runtime.
+  h. Fault injection: the `faults` setting makes chosen AWS API actions fail
+     with an AWS-shaped error (see "h." below), for retry/DLQ/rollback tests.
 
 And two gaps where moto does less than AWS (filled here, not in product code):
   d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
@@ -27,17 +29,25 @@ shape the launcher fails loudly instead of silently serving unpatched moto.
 
 import argparse
 import functools
+import http
+import io
 import json
 import logging
 import os
 import signal
 import sys
+import random
+import re
 import threading
 import time
+import uuid
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape as xml_escape
 
 import copy
 
 from moto.autoscaling.models import InstanceState as AsgInstanceState
+from moto.core.responses import BaseResponse
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.ec2.responses.launch_templates import LaunchTemplates as LaunchTemplateResponses
 from moto.sqs.models import Queue as SqsQueue
@@ -45,6 +55,7 @@ import jsonpath_ng.ext
 from moto.ec2.models.tags import TagBackend
 from moto.elbv2.models import FakeTargetGroup
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.serving import run_simple
 
 HEALTH_TAG_KEY = "deployomat-emulator:health"
@@ -55,6 +66,8 @@ CONFIG = {
     "initialHealthSeconds": float(
         os.environ.get("DEPLOYOMAT_EMULATOR_INITIAL_HEALTH_SECONDS", "0") or 0
     ),
+    # Active fault injections (h.), normalized; see _parse_faults for the format.
+    "faults": [],
 }
 
 
@@ -240,6 +253,216 @@ _require(jsonpath_ng.ext, "parse")
 jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 
 
+# --- h. fault injection ------------------------------------------------------------
+# CONFIG["faults"] lists AWS API actions that must fail, e.g.
+#   {"action": "CreateAutoScalingGroup", "count": 3, "code": "ServiceUnavailable",
+#    "status": 503, "message": "...", "account": "222222222222", "probability": 0.5}
+# count: how many matching calls still fail (-1 = forever; a spent fault stays listed with
+# count 0 so GET shows it was used up). code defaults to DeployomatEmulatorFault, status to
+# 400. account: only requests made in that AWS account. probability: the share of matching
+# calls that fail (a call spared by chance does not use up the count).
+#
+# A request's action is found before moto sees the request:
+#   - JSON protocol (DynamoDB, EventBridge, SSM, SQS JSON): `X-Amz-Target: Prefix.Action`;
+#   - query protocol (EC2, Auto Scaling, ELBv2, STS, SQS query): `Action=` in the query string
+#     or in the form-encoded body (which is read and put back for moto);
+#   - EventBridge Scheduler (REST-JSON): method + path, SCHEDULER_ROUTES below.
+# Not matched (never fail): other REST services (S3, Lambda, ...), Smithy RPCv2-CBOR services
+# (e.g. newer CloudWatch SDKs) and moto's own /moto-api endpoints.
+# The account is derived exactly as moto does it (MOTO_ACCOUNT_ID, the x-moto-account-id
+# header, else the Authorization header's access key id -> the account whose IAM backend holds
+# it, which includes keys issued by STS AssumeRole; unknown keys -> moto's default account).
+
+FAULT_DEFAULT_CODE = "DeployomatEmulatorFault"
+FAULT_DEFAULT_STATUS = 400
+FAULT_DEFAULT_MESSAGE = "Fault injected by the Deployomat emulator"
+FAULT_KEYS = {"action", "count", "code", "status", "message", "account", "probability"}
+
+# The SigV4 credential scope names the service: Credential=AKID/20240101/us-east-1/ec2/aws4_request
+_SIGNING_SERVICE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+# EventBridge Scheduler's REST routes (from its API model): (method, path regex) -> action.
+SCHEDULER_ROUTES = [
+    (method, re.compile(pattern), action)
+    for method, pattern, action in [
+        ("POST", r"^/schedules/[^/]+$", "CreateSchedule"),
+        ("GET", r"^/schedules/[^/]+$", "GetSchedule"),
+        ("PUT", r"^/schedules/[^/]+$", "UpdateSchedule"),
+        ("DELETE", r"^/schedules/[^/]+$", "DeleteSchedule"),
+        ("GET", r"^/schedules/?$", "ListSchedules"),
+        ("POST", r"^/schedule-groups/[^/]+$", "CreateScheduleGroup"),
+        ("GET", r"^/schedule-groups/[^/]+$", "GetScheduleGroup"),
+        ("DELETE", r"^/schedule-groups/[^/]+$", "DeleteScheduleGroup"),
+        ("GET", r"^/schedule-groups/?$", "ListScheduleGroups"),
+        ("POST", r"^/tags/.+$", "TagResource"),
+        ("GET", r"^/tags/.+$", "ListTagsForResource"),
+        ("DELETE", r"^/tags/.+$", "UntagResource"),
+    ]
+]
+
+# moto's own account resolution (core.responses.BaseResponse), reused on a bare instance.
+_require(BaseResponse, "get_current_account")
+_require(BaseResponse, "get_access_key")
+_require(BaseResponse, "access_key_regex")
+
+
+def _parse_faults(value):
+    """Validates POSTed faults; returns them normalized (defaults filled in)."""
+    if not isinstance(value, list):
+        raise ValueError("faults must be a list")
+    faults = []
+    for i, raw in enumerate(value):
+        where = f"faults[{i}]"
+        if not isinstance(raw, dict):
+            raise ValueError(f"{where} must be an object")
+        unknown = set(raw) - FAULT_KEYS
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+        action = raw.get("action")
+        if not isinstance(action, str) or not action:
+            raise ValueError(f"{where}.action must be a non-empty string")
+        count = raw.get("count", -1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < -1:
+            raise ValueError(f"{where}.count must be an integer >= -1 (-1 = forever)")
+        code = raw.get("code", FAULT_DEFAULT_CODE)
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]+", code):
+            raise ValueError(f"{where}.code must be an error code such as ServiceUnavailable")
+        status = raw.get("status", FAULT_DEFAULT_STATUS)
+        if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+            raise ValueError(f"{where}.status must be an HTTP error status (400-599)")
+        message = raw.get("message", FAULT_DEFAULT_MESSAGE)
+        if not isinstance(message, str):
+            raise ValueError(f"{where}.message must be a string")
+        fault = {"action": action, "count": count, "code": code, "status": status, "message": message}
+        if "account" in raw:
+            if not isinstance(raw["account"], str) or not re.fullmatch(r"\d{12}", raw["account"]):
+                raise ValueError(f"{where}.account must be a 12-digit AWS account id")
+            fault["account"] = raw["account"]
+        if "probability" in raw:
+            p = raw["probability"]
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+                raise ValueError(f"{where}.probability must be a number from 0 to 1")
+            fault["probability"] = p
+        faults.append(fault)
+    return faults
+
+
+def _read_body(environ):
+    """Reads the request body and puts it back so the wrapped app still sees all of it."""
+    length = environ.get("CONTENT_LENGTH")
+    stream = environ["wsgi.input"]
+    if length:
+        body = stream.read(int(length))
+    elif environ.get("wsgi.input_terminated"):  # chunked: the server ends the stream
+        body = stream.read()
+    else:
+        return b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def _identify_request(environ):
+    """(action, protocol) of an AWS API request, or (None, None) if it cannot be told.
+
+    protocol is one of "json", "rest-json", "ec2", "query" and picks the error's shape."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1], "json"
+    match = _SIGNING_SERVICE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = match.group(1) if match else None
+    if service == "scheduler":
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
+        for route_method, pattern, action in SCHEDULER_ROUTES:
+            if method == route_method and pattern.match(path):
+                return action, "rest-json"
+        return None, None
+    protocol = "ec2" if service == "ec2" else "query"
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action", [None])[0]
+    content_type = environ.get("CONTENT_TYPE", "")
+    if not action and content_type.startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(_read_body(environ).decode("utf-8", "replace"))
+        action = form.get("Action", [None])[0]
+    return (action, protocol) if action else (None, None)
+
+
+def _request_account(environ):
+    """The AWS account id moto would serve this request in."""
+    resolver = BaseResponse()
+    resolver.headers = EnvironHeaders(environ)
+    resolver.querystring = parse_qs(environ.get("QUERY_STRING", ""))
+    return resolver.get_current_account()
+
+
+def _take_fault(environ):
+    """The fault to answer this request with (its count used up by one), or None."""
+    with _config_lock:
+        if not any(f["count"] != 0 for f in CONFIG["faults"]):
+            return None
+    action, protocol = _identify_request(environ)
+    if action is None:
+        return None
+    account = None
+    with _config_lock:
+        for fault in CONFIG["faults"]:
+            if fault["count"] == 0 or fault["action"] != action:
+                continue
+            if "account" in fault:
+                if account is None:
+                    # Reads moto's IAM backends (lock-free, as moto does); cheap.
+                    account = _request_account(environ)
+                if fault["account"] != account:
+                    continue
+            if "probability" in fault and random.random() >= fault["probability"]:
+                continue
+            if fault["count"] > 0:
+                fault["count"] -= 1
+            return dict(fault, protocol=protocol)
+    return None
+
+
+def _fault_response(environ, start_response, fault):
+    """An error response shaped as AWS sends it for the request's protocol."""
+    request_id = str(uuid.uuid4())
+    code, message, protocol = fault["code"], fault["message"], fault["protocol"]
+    headers = [("x-amzn-RequestId", request_id)]
+    if protocol in ("json", "rest-json"):
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers.append(("x-amzn-ErrorType", code))
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("AmazonSQS."):
+            # SQS JSON is "query compatible": AWS also names the query-protocol error code.
+            kind = "Receiver" if fault["status"] >= 500 else "Sender"
+            headers.append(("x-amzn-query-error", f"{code};{kind}"))
+        request_type = environ.get("CONTENT_TYPE", "")
+        if protocol == "json" and request_type.startswith("application/x-amz-json"):
+            content_type = request_type
+        else:
+            content_type = "application/json"
+    else:
+        esc = xml_escape
+        if protocol == "ec2":
+            xml = (
+                f"<Response><Errors><Error><Code>{esc(code)}</Code><Message>{esc(message)}</Message>"
+                f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+            )
+        else:
+            kind = "Receiver" if fault["status"] >= 500 else "Sender"
+            xml = (
+                f"<ErrorResponse><Error><Type>{kind}</Type><Code>{esc(code)}</Code>"
+                f"<Message>{esc(message)}</Message></Error><RequestId>{request_id}</RequestId>"
+                "</ErrorResponse>"
+            )
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n' + xml).encode()
+        content_type = "text/xml"
+    headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    try:
+        reason = http.HTTPStatus(fault["status"]).phrase
+    except ValueError:
+        reason = "Error"
+    start_response(f"{fault['status']} {reason}", headers)
+    return [body]
+
+
 # --- c. runtime control endpoint --------------------------------------------------
 
 
@@ -251,18 +474,25 @@ class EmulatorControl:
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != CONFIG_PATH:
+            fault = _take_fault(environ)
+            if fault is not None:
+                return _fault_response(environ, start_response, fault)
             return self.app(environ, start_response)
         method = environ.get("REQUEST_METHOD")
         if method == "POST":
             try:
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be a JSON object")
                 updates = {}
                 if "initialHealthSeconds" in body:
                     seconds = float(body["initialHealthSeconds"])
                     if seconds < 0:
                         raise ValueError("initialHealthSeconds must be >= 0")
                     updates["initialHealthSeconds"] = seconds
+                if "faults" in body:
+                    updates["faults"] = _parse_faults(body["faults"])
                 unknown = set(body) - set(CONFIG)
                 if unknown:
                     raise ValueError(f"unknown settings: {sorted(unknown)}")
@@ -273,7 +503,7 @@ class EmulatorControl:
         elif method != "GET":
             return self._json(start_response, "405 Method Not Allowed", {"error": "use GET or POST"})
         with _config_lock:
-            current = dict(CONFIG)
+            current = copy.deepcopy(CONFIG)
         return self._json(start_response, "200 OK", current)
 
     @staticmethod

@@ -9,11 +9,11 @@ import { MANAGED_TAG, tagValue } from '../../domain/aws/tags';
 import { isFinished, ServiceState } from '../../domain/ledger';
 import { sizeTags } from '../../domain/sizes';
 import { automaticUndeployName } from '../../domain/undeploy-schedule';
-import type { LocalInstallation } from '../../infra/local/provision';
-import { ORG, workloadClients } from '../../infra/local/seed';
+import type { LocalInstallation } from './provision';
+import { ORG, workloadClients } from './seed';
 
 /**
- * The leftover check used by every rollback/cancel/undeploy test: everything Deployomat tagged
+ * The leftover check (used by the demo and every rollback/cancel/undeploy test): everything Deployomat tagged
  * `Managed` in the workload account must be accounted for by the ledger, every service must be at
  * rest with its production ASG at its own min size, live rules must forward 100 % to production,
  * and no timer or dead letter may be left behind. Returns the problems found (none = clean).
