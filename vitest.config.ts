@@ -8,8 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     env: {
-      // Handlers log JSON on every step; tests only need errors.
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      // Handlers log JSON on every step (and every injected fault); tests assert on outcomes instead.
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   },

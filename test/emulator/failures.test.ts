@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
 import { Ledger } from '../../domain/ledger';
 import { resourceNames } from '../../events/topology';
-import { seedService, type SeededService } from '../../infra/local/seed';
+import { seedService, WORKLOAD_ACCOUNT, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
 import { findLeftovers } from '../../infra/local/leftovers';
 import { snapshotService } from '../helpers/workload';
@@ -47,6 +47,26 @@ describe('Deploys that stop moving (emulator)', () => {
     expect(after.asgs.map((g) => g.AutoScalingGroupName)).toEqual(before.asgs.map((g) => g.AutoScalingGroupName));
     expect(after.rules).toEqual(before.rules);
     expect(await ledger().getService({ AccountCanonicalSlug: slug, ServiceName: 'web' })).toMatchObject({ Phase: 'RolledBack' });
+    expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
+  });
+
+  it('rolls back a deploy whose step keeps failing: the message is dead-lettered and turned into DeployFailed', async () => {
+    // Every health count in the workload account fails, as if the role lost a permission.
+    await t.emulator.configure({ faults: [{ action: 'DescribeTargetHealth', account: WORKLOAD_ACCOUNT, code: 'AccessDenied', message: 'not allowed' }] });
+    const before = await snapshotService('web', t.account.listenerArn, web.launchTemplateId);
+    try {
+      await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: web.amis['web-v1'], DeployId: 'poison', DeployConfig: { ...FAST, HealthTimeout: 300 } });
+      const outcome = await t.observer.outcome('poison', 90_000);
+
+      expect(outcome.detailType).toBe('DeployFailed');
+      expect(outcome.detail.Phase).toBe('WaitingHealthy');
+      expect((outcome.detail.Errors as string[])[0]).toMatch(/^AsgCloned could not be handled \(dead-lettered from .*check-health-dlq after \d+ receives\): AccessDenied: not allowed$/);
+    } finally {
+      await t.emulator.configure({ faults: [] });
+    }
+    const after = await snapshotService('web', t.account.listenerArn, web.launchTemplateId);
+    expect(after.asgs.map((g) => g.AutoScalingGroupName)).toEqual(before.asgs.map((g) => g.AutoScalingGroupName));
+    expect(after.rules).toEqual(before.rules);
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
   });
 });
