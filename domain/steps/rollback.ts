@@ -8,8 +8,8 @@ import { restoreRules } from '../aws/listener-rules';
 import { deleteTargetGroup, findOwnedTargetGroup } from '../aws/target-groups';
 import { interrupt, refOf, runStep, type StepContext, type StepOutcome } from '../advance';
 import { deadlineTimer } from '../deadline';
-import { dueAt, withdrawTimer } from '../emit';
-import { isActiveDeploy, type ServiceKey, type ServiceState } from '../ledger';
+import { dueAt, emit, withdrawTimer } from '../emit';
+import { isActiveDeploy, type ServiceState } from '../ledger';
 import { asgName, targetGroupName } from '../naming';
 import { sizeTags } from '../sizes';
 
@@ -30,7 +30,9 @@ export async function cancelDeploy(ctx: StepContext, envelope: EventEnvelope): P
 
   const state = await ctx.ledger.getService(key);
   if (state?.OutboxCause === envelope.id) {
-    ctx.log.info('Redelivered CancelRequested already handled');
+    // Redelivered after its rollback began (perhaps before its events went out): publish them again.
+    ctx.log.info('Redelivered CancelRequested already handled: publishing its outcome again');
+    await emit(ctx.cp, ctx.cfg, state.Outbox);
     return;
   }
   if (!state || !(isActiveDeploy(state.Phase) || state.Phase === 'RollingBack')) {
@@ -101,7 +103,6 @@ export async function restoreTraffic(ctx: StepContext, d: Detail<'RollbackStarte
  */
 export async function finishRollback(ctx: StepContext, d: Detail<'DrainElapsed'>): Promise<void> {
   await runStep(ctx, d, async (state): Promise<StepOutcome> => {
-    const key: ServiceKey = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName };
     const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId);
     const tgs = await targetGroupsOf(w, state);
     if (tgs.deploying) {

@@ -4,6 +4,7 @@ import { Ledger } from '../../domain/ledger';
 import { publish } from '../../events/publish';
 import { seedService, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
+import { findLeftovers } from '../../infra/local/leftovers';
 import { shape, snapshotService } from '../helpers/workload';
 
 /**
@@ -89,5 +90,43 @@ describe('Duplicate and stale events (emulator)', () => {
     expect(await ledger().getService(key)).toEqual(before.ledger);
     const reactions = t.observer.events.filter((e) => ['TrafficShifted', 'DeployCompleted', 'DeployFailed', 'HealthCheckDue'].includes(e.detailType) && e.receivedAt > Date.now() - 3000);
     expect(reactions).toEqual([]);
+  });
+
+  it('cancels mid-shift with every message delivered twice, the cancel included', async () => {
+    const before = shape(await snapshotService('web', t.account.listenerArn, web.launchTemplateId));
+    await t.send('DeployRequested', {
+      AccountCanonicalSlug: slug,
+      ServiceName: 'web',
+      AmiId: web.amis['web-v2'],
+      DeployId: 'web-4',
+      DeployConfig: { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 2 },
+    });
+    await t.observer.waitFor((e) => e.detail.DeployId === 'web-4' && e.detailType === 'TrafficShifted', 30_000);
+
+    await t.send('CancelRequested', { AccountCanonicalSlug: slug, ServiceName: 'web' });
+    const outcome = await t.observer.outcome('web-4', 60_000);
+
+    expect(outcome.detailType).toBe('DeployCancelled');
+    const after = shape(await snapshotService('web', t.account.listenerArn, web.launchTemplateId));
+    expect({ asgs: after.asgs, targetGroups: after.targetGroups, rules: after.rules }).toEqual({
+      asgs: before.asgs,
+      targetGroups: before.targetGroups,
+      rules: before.rules,
+    });
+    // The duplicate cancel found the rollback already under way and did not start another.
+    expect(t.observer.of('web-4').filter((e) => e.detailType === 'RollbackStarted').length).toBeGreaterThanOrEqual(1);
+    expect(t.observer.events.filter((e) => e.detailType === 'CancelRejected')).toEqual([]);
+    expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
+  });
+
+  it('undeploys with every message delivered twice', async () => {
+    const id = await t.send('UndeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'worker' });
+    const outcome = await t.observer.undeployOutcome(id, 60_000);
+
+    expect(outcome.detailType).toBe('UndeployCompleted');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(t.observer.events.filter((e) => e.detailType === 'UndeployRejected')).toEqual([]);
+    expect((await snapshotService('worker', t.account.listenerArn, worker.launchTemplateId)).asgs).toEqual([]);
+    expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
   });
 });
