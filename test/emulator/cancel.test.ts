@@ -2,7 +2,7 @@ import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
 import { Ledger } from '../../domain/ledger';
-import { seedService, workloadClients, type SeededService } from '../../infra/local/seed';
+import { seedService, WORKLOAD_ACCOUNT, workloadClients, type SeededService } from '../../infra/local/seed';
 import type { ObservedEvent } from '../../infra/local/observer';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
 import { findLeftovers } from '../../infra/local/leftovers';
@@ -21,7 +21,7 @@ describe('Cancel (emulator)', () => {
   const ledger = () => new Ledger(controlPlaneClients().dynamo, t.local.install.tableName);
 
   beforeAll(async () => {
-    t = await startTestDeployomat({ slug });
+    t = await startTestDeployomat({ slug, env: { DEPLOYOMAT_RETRY_BASE_SECONDS: '1' } });
     web = await seedService(t.account, { service: 'web', web: true, amis: ['web-v1', 'web-v2', 'web-bad'], unhealthy: ['web-bad'] });
     fresh = await seedService(t.account, { service: 'fresh', web: true, priority: 30, amis: ['fresh-v1'] });
     worker = await seedService(t.account, { service: 'worker', web: false, amis: ['worker-v1', 'worker-v2'] });
@@ -30,6 +30,14 @@ describe('Cancel (emulator)', () => {
     await deployAndWait('worker', 'worker-prod', worker.amis['worker-v1']!, FAST);
   });
   afterAll(async () => t?.stop());
+
+  async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 
   async function deployAndWait(service: string, deployId: string, amiId: string, config: Record<string, unknown>) {
     await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: service, AmiId: amiId, DeployId: deployId, DeployConfig: config });
@@ -64,6 +72,32 @@ describe('Cancel (emulator)', () => {
       rules: before.rules,
     });
     expect(await ledger().getService({ AccountCanonicalSlug: slug, ServiceName: 'web' })).toMatchObject({ Phase: 'Cancelled', ActiveDeployId: deployId });
+    expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
+  });
+
+  it('cancels a deploy stuck starting (its ASG never created): the target group it made is deleted too', async () => {
+    // Every CreateAutoScalingGroup in the workload account fails: the deploy is stuck in Starting,
+    // retrying, with its launch template version and target group already made.
+    await t.emulator.configure({ faults: [{ action: 'CreateAutoScalingGroup', account: WORKLOAD_ACCOUNT, code: 'ServiceLinkedRoleFailure' }] });
+    const before = shape(await snapshotService('web', t.account.listenerArn, web.launchTemplateId));
+    try {
+      await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: web.amis['web-v2'], DeployId: 'web-c0', DeployConfig: FAST });
+      await waitUntil(async () => (await snapshotService('web', t.account.listenerArn, web.launchTemplateId)).targetGroups.length === 2);
+      expect(await ledger().getService({ AccountCanonicalSlug: slug, ServiceName: 'web' })).toMatchObject({ ActiveDeployId: 'web-c0', Phase: 'Starting' });
+
+      await t.send('CancelRequested', { AccountCanonicalSlug: slug, ServiceName: 'web' });
+      const outcome = await t.observer.outcome('web-c0', 60_000);
+
+      expect(outcome.detailType).toBe('DeployCancelled');
+      expect(outcome.detail).toMatchObject({ FromPhase: 'Starting', Reason: 'cancelled by request' });
+    } finally {
+      await t.emulator.configure({ faults: [] });
+    }
+    const after = shape(await snapshotService('web', t.account.listenerArn, web.launchTemplateId));
+    expect({ asgs: after.asgs, targetGroups: after.targetGroups, rules: after.rules }).toEqual({ asgs: before.asgs, targetGroups: before.targetGroups, rules: before.rules });
+    // The stuck start step, retried after the cancel, finds itself stale and creates nothing.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(shape(await snapshotService('web', t.account.listenerArn, web.launchTemplateId)).asgs).toEqual(before.asgs);
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
   });
 

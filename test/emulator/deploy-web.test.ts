@@ -83,8 +83,14 @@ describe('Deploy of a web service (emulator)', () => {
     // Production scaled out to 3: the new group must start at 3 and production must not shrink.
     await autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: previousAsg, DesiredCapacity: 3 }));
     const weightsSeen: number[][] = [];
+    let productionMinDuringShift: number | undefined;
     t.observer.onEvent((e) => {
       if (e.detailType !== 'TrafficShifted' || e.detail.DeployId !== 'shop-2') return;
+      if (e.detail.Step === 1) {
+        void autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [previousAsg] })).then((out) => {
+          productionMinDuringShift = out.AutoScalingGroups?.[0]?.MinSize;
+        });
+      }
       void elb.send(new DescribeRulesCommand({ ListenerArn: t.account.listenerArn })).then((out) => {
         const live = out.Rules!.find((r) => r.Priority === '10')!;
         weightsSeen.push(forwardTargets(live.Actions!.find((a) => a.Type === 'forward')).map((x) => x.weight));
@@ -107,6 +113,7 @@ describe('Deploy of a web service (emulator)', () => {
     const after = await snapshot();
     expect(after.asgs.map((g) => g.AutoScalingGroupName)).toEqual([cloned.detail.AsgName]);
     expect(after.asgs[0]!.MinSize).toBe(2); // back to acme:min_size once in production
+    expect(productionMinDuringShift).toBe(3); // production could not scale in while traffic might fall back to it
     expect(after.targetGroups).toHaveLength(1);
     expect(after.targetGroups).not.toContain(previousTg);
     expect(after.rules[0]).toEqual({ priority: '10', forwards: [{ targetGroup: after.targetGroups[0], weight: 100 }] });
