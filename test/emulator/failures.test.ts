@@ -69,4 +69,30 @@ describe('Deploys that stop moving (emulator)', () => {
     expect(after.rules).toEqual(before.rules);
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
   });
+
+  it('reports a rollback that cannot finish (RollbackFailed), and a new cancel retries it', async () => {
+    // The deploy fails its health check; its rollback then cannot delete the target group.
+    await t.emulator.configure({ faults: [{ action: 'DeleteTargetGroup', account: WORKLOAD_ACCOUNT, code: 'ResourceInUse', message: 'in use' }] });
+    const before = await snapshotService('web', t.account.listenerArn, web.launchTemplateId);
+    try {
+      await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: web.amis['web-v2'], DeployId: 'stuck', DeployConfig: { ...FAST, BakeTime: 60 } });
+      await t.observer.waitFor((e) => e.detail.DeployId === 'stuck' && e.detailType === 'InstancesHealthy', 30_000);
+      await t.send('CancelRequested', { AccountCanonicalSlug: slug, ServiceName: 'web' });
+      const stuck = await t.observer.waitFor((e) => e.detail.DeployId === 'stuck' && e.detailType === 'RollbackFailed', 90_000);
+      expect((stuck.detail.Errors as string[])[0], String((stuck.detail.Errors as string[])[0])).toMatch(/^DrainElapsed could not be handled .*: ResourceInUse\w*: in use; publish CancelRequested to retry the rollback$/);
+      expect(await ledger().getService({ AccountCanonicalSlug: slug, ServiceName: 'web' })).toMatchObject({ Phase: 'RollingBack' });
+    } finally {
+      await t.emulator.configure({ faults: [] });
+    }
+
+    await t.send('CancelRequested', { AccountCanonicalSlug: slug, ServiceName: 'web' });
+    const outcome = await t.observer.outcome('stuck', 60_000);
+
+    expect(outcome.detailType).toBe('DeployCancelled');
+    const after = await snapshotService('web', t.account.listenerArn, web.launchTemplateId);
+    expect(after.asgs.map((g) => g.AutoScalingGroupName)).toEqual(before.asgs.map((g) => g.AutoScalingGroupName));
+    expect(after.targetGroups).toEqual(before.targetGroups);
+    expect(after.rules).toEqual(before.rules);
+    expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
+  });
 });
