@@ -4,7 +4,7 @@ import { controlPlaneClients } from '../../domain/aws/clients';
 import { atExpression } from '../../domain/emit';
 import { Ledger } from '../../domain/ledger';
 import { automaticUndeployName } from '../../domain/undeploy-schedule';
-import { seedAccount, seedService, type SeededAccount, type SeededService } from '../../infra/local/seed';
+import { seedAccount, seedService, WORKLOAD_ACCOUNT, type SeededAccount, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
 import { findLeftovers } from '../../infra/local/leftovers';
 import { shape, snapshotService } from '../helpers/workload';
@@ -19,7 +19,7 @@ describe('Undeploy (emulator)', () => {
   const listeners = () => [t.account.listenerArn, prodAccount.listenerArn];
 
   beforeAll(async () => {
-    t = await startTestDeployomat({ slug });
+    t = await startTestDeployomat({ slug, env: { DEPLOYOMAT_RETRY_BASE_SECONDS: '1' } });
     prodAccount = await seedAccount({ slug: prodSlug, environment: 'production' });
     svc = {
       web: await seedService(t.account, { service: 'web', web: true, amis: ['web-v1', 'web-v2'] }),
@@ -30,6 +30,14 @@ describe('Undeploy (emulator)', () => {
     };
   });
   afterAll(async () => t?.stop());
+
+  async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 
   async function deploy(account: string, service: string, deployId: string, config: Record<string, unknown> = FAST) {
     const ami = Object.values(svc[service]!.amis)[0]!;
@@ -104,6 +112,26 @@ describe('Undeploy (emulator)', () => {
     const done = await undeploy(slug, 'busy', { OnConcurrentDeploy: 'rollback' });
     expect(done.detailType).toBe('UndeployCompleted');
     expect((await t.observer.outcome('busy-2', 30_000)).detailType).toBe('DeployCancelled');
+    expect(await findLeftovers(t.local.install, listeners())).toEqual([]);
+  });
+
+  it('fails a deploy requested while an undeploy runs, and finishes the undeploy', async () => {
+    await deploy(slug, 'web', 'web-3');
+    // Hold the undeploy in flight: deleting the ASG fails until the fault is cleared.
+    await t.emulator.configure({ faults: [{ action: 'DeleteAutoScalingGroup', account: WORKLOAD_ACCOUNT, code: 'ScalingActivityInProgress' }] });
+    let undeployId: string;
+    try {
+      undeployId = await t.send('UndeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web' });
+      await waitFor(async () => (await ledger().getService({ AccountCanonicalSlug: slug, ServiceName: 'web' }))?.Phase === 'Undeploying');
+      await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: svc.web!.amis['web-v2'], DeployId: 'web-4', DeployConfig: FAST });
+      const refused = await t.observer.outcome('web-4', 30_000);
+
+      expect(refused.detailType).toBe('DeployFailed');
+      expect((refused.detail.Errors as string[])[0]).toMatch(/^web in acme-undeploy is being undeployed/);
+    } finally {
+      await t.emulator.configure({ faults: [] });
+    }
+    expect((await t.observer.undeployOutcome(undeployId, 60_000)).detailType).toBe('UndeployCompleted');
     expect(await findLeftovers(t.local.install, listeners())).toEqual([]);
   });
 
