@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { DomainEvent } from '../events/catalog';
 import { DeployConfig } from '../events/client';
@@ -218,64 +218,28 @@ export class Ledger {
                 },
               },
             },
-            {
-              Put: {
-                TableName: this.table,
-                Item: {
-                  pk: pk(key),
-                  sk: deploySk(request.DeployId),
-                  ...key,
-                  DeployId: request.DeployId,
-                  AmiId: request.AmiId,
-                  Config: request.Config,
-                  StartedAt: request.StartedAt,
-                  Phase: 'Starting',
-                  UpdatedAt: now,
-                },
-                ConditionExpression: 'attribute_not_exists(sk)',
-              },
-            },
+            { Put: { TableName: this.table, Item: deploymentRecord(key, request, 'Starting', now), ConditionExpression: 'attribute_not_exists(sk)' } },
           ],
         }),
       );
       return true;
     } catch (err) {
-      if (err instanceof TransactionCanceledException || err instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailure(err)) return false;
       throw err;
     }
   }
 
   /** Records a deploy that never got the service (e.g. another deploy was running). */
   async recordUnstarted(key: ServiceKey, request: DeployRequest, phase: Phase, history: Record<string, unknown>) {
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.table,
-                Item: {
-                  pk: pk(key),
-                  sk: deploySk(request.DeployId),
-                  ...key,
-                  DeployId: request.DeployId,
-                  AmiId: request.AmiId,
-                  Config: request.Config,
-                  StartedAt: request.StartedAt,
-                  Phase: phase,
-                  UpdatedAt: new Date().toISOString(),
-                  ...history,
-                },
-                ConditionExpression: 'attribute_not_exists(sk)',
-              },
-            },
-          ],
+    await unlessConditionFails(
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...deploymentRecord(key, request, phase, new Date().toISOString()), ...history },
+          ConditionExpression: 'attribute_not_exists(sk)',
         }),
-      );
-    } catch (err) {
-      if (err instanceof TransactionCanceledException || err instanceof ConditionalCheckFailedException) return;
-      throw err;
-    }
+      ),
+    );
   }
 
   /**
@@ -364,7 +328,7 @@ export class Ledger {
       );
       return true;
     } catch (err) {
-      if (err instanceof TransactionCanceledException || err instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailure(err)) return false;
       throw err;
     }
   }
@@ -433,9 +397,38 @@ export class Ledger {
       );
       return true;
     } catch (err) {
-      if (err instanceof TransactionCanceledException || err instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailure(err)) return false;
       throw err;
     }
+  }
+}
+
+function deploymentRecord(key: ServiceKey, request: DeployRequest, phase: Phase, now: string) {
+  return {
+    pk: pk(key),
+    sk: deploySk(request.DeployId),
+    ...key,
+    DeployId: request.DeployId,
+    AmiId: request.AmiId,
+    Config: request.Config,
+    StartedAt: request.StartedAt,
+    Phase: phase,
+    UpdatedAt: now,
+  };
+}
+
+/** A conditional write that lost: someone else got there first (the caller decides what that means). */
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof TransactionCanceledException || err instanceof ConditionalCheckFailedException;
+}
+
+async function unlessConditionFails(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
   }
 }
 

@@ -11,6 +11,7 @@ import { deadlineTimer } from '../deadline';
 import { dueAt, emit, withdrawTimer } from '../emit';
 import { isActiveDeploy, type ServiceState } from '../ledger';
 import { asgName, targetGroupName } from '../naming';
+import { echoFields } from './echo';
 import { sizeTags } from '../sizes';
 
 /**
@@ -54,12 +55,9 @@ export async function deadlinePassed(ctx: StepContext, d: Detail<'DeployDeadline
 }
 
 async function rejectCancel(ctx: StepContext, detail: unknown, reasons: string[]) {
-  const d = (typeof detail === 'object' && detail ? detail : {}) as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : undefined);
+  const { AccountCanonicalSlug, ServiceName } = echoFields(detail);
   ctx.log.warn('Cancel rejected', { reasons });
-  await publish(ctx.cp.events, ctx.cfg.busName, [
-    { DetailType: 'CancelRejected', Detail: { AccountCanonicalSlug: str(d.AccountCanonicalSlug), ServiceName: str(d.ServiceName), Reasons: reasons } },
-  ]);
+  await publish(ctx.cp.events, ctx.cfg.busName, [{ DetailType: 'CancelRejected', Detail: { AccountCanonicalSlug, ServiceName, Reasons: reasons } }]);
 }
 
 /** The deploy's target groups, whether or not it got as far as recording them. */

@@ -14,6 +14,7 @@ import { cloneTargetGroup } from '../aws/target-groups';
 import { interrupt, runStep, refOf, type Guard, type StepContext, type StepOutcome } from '../advance';
 import { RejectedError } from '../errors';
 import { isActiveDeploy, isFinished, type DeployPlan, type DeployRequest, type ServiceKey, type ServiceState } from '../ledger';
+import { echoFields } from './echo';
 import { supersedeWaiting } from './waiting';
 import { asgName, nextDeployTimestamp, targetGroupName, templateAsgName } from '../naming';
 import { deployMinSize, sizeTags } from '../sizes';
@@ -248,20 +249,10 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
 }
 
 async function reject(ctx: StepContext, envelope: EventEnvelope, reasons: string[], deployId?: string): Promise<void> {
-  const d = (typeof envelope.detail === 'object' && envelope.detail ? envelope.detail : {}) as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : undefined);
+  const echo = echoFields(envelope.detail);
   ctx.log.warn('Deploy rejected', { reasons });
   await publish(ctx.cp.events, ctx.cfg.busName, [
-    {
-      DetailType: 'DeployRejected',
-      Detail: {
-        DeployId: deployId ?? str(d.DeployId) ?? envelope.id,
-        AccountCanonicalSlug: str(d.AccountCanonicalSlug),
-        ServiceName: str(d.ServiceName),
-        AmiId: str(d.AmiId),
-        Reasons: reasons,
-      },
-    },
+    { DetailType: 'DeployRejected', Detail: { ...echo, DeployId: deployId ?? echo.DeployId ?? envelope.id, Reasons: reasons } },
   ]);
 }
 

@@ -8,6 +8,7 @@ import { deleteTargetGroup } from '../aws/target-groups';
 import { interrupt, runStep, type StepContext, type StepOutcome } from '../advance';
 import { isActiveDeploy, isFinished, type ServiceKey } from '../ledger';
 import { clearAutomaticUndeploy } from '../undeploy-schedule';
+import { echoFields } from './echo';
 import { supersedeWaiting } from './waiting';
 
 /**
@@ -98,10 +99,7 @@ async function undeploy(ctx: StepContext, key: ServiceKey, undeployId: string) {
 }
 
 async function rejectUndeploy(ctx: StepContext, detail: unknown, undeployId: string, reasons: string[]) {
-  const d = (typeof detail === 'object' && detail ? detail : {}) as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : undefined);
+  const { AccountCanonicalSlug, ServiceName } = echoFields(detail);
   ctx.log.warn('Undeploy rejected', { reasons });
-  await publish(ctx.cp.events, ctx.cfg.busName, [
-    { DetailType: 'UndeployRejected', Detail: { UndeployId: undeployId, AccountCanonicalSlug: str(d.AccountCanonicalSlug), ServiceName: str(d.ServiceName), Reasons: reasons } },
-  ]);
+  await publish(ctx.cp.events, ctx.cfg.busName, [{ DetailType: 'UndeployRejected', Detail: { UndeployId: undeployId, AccountCanonicalSlug, ServiceName, Reasons: reasons } }]);
 }
