@@ -11,6 +11,11 @@ const Env = z.object({
   DEPLOYOMAT_SCHEDULER_ROLE_ARN: z.string().min(1),
   /** Role in the meta/config account that can read the SSM registry; unset = use own credentials. */
   DEPLOYOMAT_META_ROLE_ARN: z.string().min(1).optional(),
+  /**
+   * The installation's environment (e.g. `production`): passed as the transitive `Environment`
+   * session tag when assuming the meta role, which scopes what it may read by it.
+   */
+  DEPLOYOMAT_ENVIRONMENT: z.string().min(1).optional(),
   /** The name under which workload roles are registered and resources are tagged `Managed`. */
   DEPLOYOMAT_SERVICE_NAME: z.string().min(1).default('deployomat'),
   /** Owners searched by `$name-prefix:` (comma-separated account ids or `self`/`amazon`). */
@@ -33,6 +38,7 @@ export interface Config {
   scheduleGroup: string;
   schedulerRoleArn: string;
   metaRoleArn?: string;
+  environment?: string;
   serviceName: string;
   amiOwners: string[];
   healthCheckIntervalSeconds: number;
@@ -56,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduleGroup: e.DEPLOYOMAT_SCHEDULE_GROUP,
     schedulerRoleArn: e.DEPLOYOMAT_SCHEDULER_ROLE_ARN,
     metaRoleArn: e.DEPLOYOMAT_META_ROLE_ARN,
+    environment: e.DEPLOYOMAT_ENVIRONMENT,
     serviceName: e.DEPLOYOMAT_SERVICE_NAME,
     amiOwners: e.DEPLOYOMAT_AMI_OWNERS.split(',').map((s) => s.trim()).filter(Boolean),
     healthCheckIntervalSeconds: e.DEPLOYOMAT_HEALTH_CHECK_INTERVAL,

@@ -319,7 +319,17 @@ export class Ledger {
             {
               Put: {
                 TableName: this.table,
-                Item: { pk: pk(key), sk: undeploySk(undeployId), ...key, UndeployId: undeployId, Request: request, StartedAt: now, Phase: 'Undeploying', UpdatedAt: now },
+                Item: {
+                  pk: pk(key),
+                  sk: undeploySk(undeployId),
+                  ...key,
+                  UndeployId: undeployId,
+                  Request: request,
+                  StartedAt: now,
+                  Phase: 'Undeploying',
+                  UpdatedAt: now,
+                  ExpiresAt: expiresAt(now),
+                },
                 ConditionExpression: 'attribute_not_exists(sk)',
               },
             },
@@ -403,8 +413,13 @@ export class Ledger {
   }
 }
 
+/** History records expire (the table's TTL attribute) after this long. */
+const HISTORY_RETENTION_DAYS = 400;
+const expiresAt = (now: string) => Math.floor(Date.parse(now) / 1000) + HISTORY_RETENTION_DAYS * 86400;
+
 function deploymentRecord(key: ServiceKey, request: DeployRequest, phase: Phase, now: string) {
   return {
+    ExpiresAt: expiresAt(now),
     pk: pk(key),
     sk: deploySk(request.DeployId),
     ...key,

@@ -71,8 +71,11 @@ export async function assumeRole(args: {
   roleArn: string;
   sessionName: string;
   externalId?: string;
+  /** Session tags, all transitive (they follow into roles assumed from this session). */
+  tags?: Record<string, string>;
 }): Promise<AwsCredentialIdentity> {
-  const key = `${args.roleArn}|${args.sessionName}|${args.externalId ?? ''}`;
+  const tags = Object.entries(args.tags ?? {});
+  const key = `${args.roleArn}|${args.sessionName}|${args.externalId ?? ''}|${JSON.stringify(tags)}`;
   const cached = credentialCache.get(key);
   if (cached?.expiration && cached.expiration.getTime() - Date.now() > REFRESH_MARGIN_MS) return cached;
   const out = await controlPlaneClients().sts.send(
@@ -81,6 +84,8 @@ export async function assumeRole(args: {
       RoleSessionName: args.sessionName,
       ExternalId: args.externalId,
       DurationSeconds: 3600,
+      Tags: tags.length ? tags.map(([Key, Value]) => ({ Key, Value })) : undefined,
+      TransitiveTagKeys: tags.length ? tags.map(([k]) => k) : undefined,
     }),
   );
   const c = out.Credentials;

@@ -96,7 +96,11 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
 
 async function resolve(ctx: StepContext, input: DeployRequested, deployId: string): Promise<Resolved> {
   const metaCredentials = ctx.cfg.metaRoleArn
-    ? await assumeRole({ roleArn: ctx.cfg.metaRoleArn, sessionName: deployId })
+    ? await assumeRole({
+        roleArn: ctx.cfg.metaRoleArn,
+        sessionName: deployId,
+        tags: ctx.cfg.environment ? { Environment: ctx.cfg.environment } : undefined,
+      })
     : undefined;
   const ssm = ssmClient(metaCredentials);
   const account = await resolveAccount(ssm, input.AccountCanonicalSlug, ctx.cfg.serviceName);

@@ -1,0 +1,77 @@
+import { Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+
+/** The name Deployomat goes by when no other is given: role parameter name, `Managed` tag value. */
+export const DEFAULT_SERVICE_NAME = 'deployomat';
+
+/** The ABAC tag Deployomat sets on everything it creates in a workload account (see domain/aws/tags.ts). */
+export const MANAGED_TAG = 'Managed';
+
+/** Tags on Deployomat's roles that the cross-account trust policies check (the original's ABAC). */
+export const SERVICE_TAG = 'Service';
+export const ENVIRONMENT_TAG = 'Environment';
+
+const PATH_SEGMENT = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Organization prefixes, environments, account and service names end up in IAM paths, SSM paths
+ * and ARN patterns: one segment, nothing that could widen a pattern (`*`, `/`, `..`).
+ */
+export function assertSegment(what: string, value: string): void {
+  if (!PATH_SEGMENT.test(value) || value.includes('..')) {
+    throw new Error(`${what} must be 1-64 characters of A-Z a-z 0-9 _ . - (got "${value}")`);
+  }
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+
+export function assertAccountIds(what: string, ids: readonly string[]): void {
+  if (ids.length === 0) throw new Error(`${what} must name at least one AWS account id`);
+  for (const id of ids) {
+    // A token (e.g. Stack.of(this).account) is resolved at deploy time.
+    if (!Token.isUnresolved(id) && !ACCOUNT_ID.test(id)) throw new Error(`${what} must be 12-digit AWS account ids (got "${id}")`);
+  }
+}
+
+/**
+ * How cdk-nag names a resource in a finding id (`AwsSolutions-IAM5[Resource::<this>]`): literals
+ * as they are except IAM policy variables (`${aws:X}` as `<aws:X>`), `{Ref: AWS::Partition}` as
+ * `<AWS::Partition>`, `{Ref: X}` as `<X>`, `Fn::GetAtt` as `<X.Attr>`.
+ */
+export function nagResourceName(scope: IConstruct, value: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v.replace(/\$\{([^}]+)\}/g, '<$1>');
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+      if (Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+      if (Array.isArray(o['Fn::Join'])) {
+        const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+        return parts.map(render).join(sep);
+      }
+    }
+    throw new Error(`cannot name ${JSON.stringify(v)} as cdk-nag does`);
+  };
+  return render(Stack.of(scope).resolve(value));
+}
+
+/**
+ * Adds `statement` to `role`'s policy and acknowledges to cdk-nag, one by one and with `why`, the
+ * wildcard resources it contains: any wildcard added without a reason still fails the check.
+ */
+export function addStatement(role: iam.Role, statement: iam.PolicyStatementProps, why?: string): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement(statement));
+  for (const resource of statement.resources ?? []) {
+    if (!resource.includes('*')) continue;
+    if (!why) throw new Error(`statement ${statement.sid ?? ''} has the wildcard resource ${resource} but no reason for it`);
+    Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResourceName(role, resource)}]`, reason: why });
+  }
+}
+
+/** `sts:ExternalId` values: 2-1224 characters of `[\w+=,.@:/-]`. */
+export function assertExternalId(externalId: string | undefined): void {
+  if (externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
+    throw new Error(`externalId must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / - _ (got "${externalId}")`);
+  }
+}

@@ -1,0 +1,57 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { assertAccountIds, assertExternalId, assertSegment } from './common';
+import type { Deployomat } from './deployomat';
+
+export interface DeployerRoleProps {
+  /** The installation whose bus, history and logs the role may use. */
+  readonly deployomat: Deployomat;
+  /**
+   * Accounts whose principals may assume the role (people, CI). The role trusts each account as a
+   * whole: IAM policies there decide who may assume it.
+   */
+  readonly userAccountIds: readonly string[];
+  /**
+   * Name of the role.
+   * @default 'DeployomatDeployer'
+   */
+  readonly roleName?: string;
+  /**
+   * An external id callers must present (`aws sts assume-role --external-id`).
+   * @default none required
+   */
+  readonly externalId?: string;
+}
+
+/**
+ * In the CI/CD account: the role people and CI assume to deploy. It may publish the client
+ * commands (`DeployRequested`, `CancelRequested`, `UndeployRequested`, source `deployomat.client`)
+ * to the bus and nothing else — never a lifecycle event — and read deploy history and the
+ * handlers' logs. Path `/<org>/ci-service-role/`, as the original.
+ */
+export class DeployerRole extends Construct {
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: DeployerRoleProps) {
+    super(scope, id);
+    assertAccountIds('userAccountIds', props.userAccountIds);
+    const org = props.deployomat.organizationPrefix;
+    assertSegment('organizationPrefix', org);
+    assertExternalId(props.externalId);
+
+    const users = props.userAccountIds.map((account) =>
+      props.externalId
+        ? new iam.AccountPrincipal(account).withConditions({ StringEquals: { 'sts:ExternalId': props.externalId } })
+        : new iam.AccountPrincipal(account),
+    );
+    this.role = new iam.Role(this, 'Resource', {
+      roleName: props.roleName ?? 'DeployomatDeployer',
+      path: `/${org}/ci-service-role/`,
+      description: `Starts, cancels and undeploys with ${props.deployomat.serviceName}; reads its history and logs`,
+      assumedBy: new iam.CompositePrincipal(...users),
+    });
+    props.deployomat.grantPublishCommands(this.role);
+    props.deployomat.grantReadHistory(this.role);
+    props.deployomat.grantReadLogs(this.role);
+  }
+}

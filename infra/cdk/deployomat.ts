@@ -1,0 +1,559 @@
+import { Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
+import {
+  handlers,
+  queuedHandlers,
+  resourceNames,
+  rules,
+  timerHandler,
+  type HandlerSpec,
+  type ResourceNames,
+} from '../../events/topology';
+import { addStatement, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
+import { HandlerQueue } from './handler-queue';
+import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
+
+/** The repository root: handler entries in the topology are relative to it. */
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The commands a deployer may publish: every event of the catalog whose source is
+ * `deployomat.client` (the catalog says who may publish what).
+ */
+export const CLIENT_COMMANDS: readonly DetailType[] = (Object.keys(catalog) as DetailType[]).filter(
+  (type) => catalog[type].source === CLIENT_SOURCE,
+);
+
+/** Client commands that Deployomat schedules itself: the automatic undeploy (domain/undeploy-schedule.ts). */
+export const SCHEDULED_COMMANDS: readonly DetailType[] = ['UndeployRequested'];
+
+/** What a Lambda of Deployomat logs at, through Powertools (`POWERTOOLS_LOG_LEVEL`). */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** The attribute whose epoch-seconds value expires ledger items (deploy history). */
+export const LEDGER_TTL_ATTRIBUTE = 'ExpiresAt';
+
+export interface DeployomatProps {
+  /**
+   * The environment of this installation (e.g. `development`, `production`). Tags the handlers'
+   * role `Environment`: it may only assume workload roles tagged with the same environment, and
+   * passes it to the meta role, which scopes the SSM parameters it may read.
+   */
+  readonly environment: string;
+  /** The organization prefix: first segment of every SSM path (`/<org>/<environment>/<account>/...`). */
+  readonly organizationPrefix: string;
+  /**
+   * Installation prefix: names of the bus, queues, rules, ledger table and schedule group
+   * (see `resourceNames` in events/topology.ts).
+   * @default 'deployomat'
+   */
+  readonly prefix?: string;
+  /**
+   * Deployomat's service name: the role parameter it reads per account (`<prefix>/roles/<name>`),
+   * the `Managed` tag value on what it creates, and the `Service` tag workload roles must carry.
+   * @default 'deployomat'
+   */
+  readonly serviceName?: string;
+  /**
+   * A role in the meta/config account that can read the SSM account registry (see `MetaAccessRole`).
+   * @default none: the handlers read the registry in this account with their own role
+   */
+  readonly metaRoleArn?: string;
+  /**
+   * Roles the handlers may assume in workload accounts; on top of that, a role must be tagged
+   * `Service=<serviceName>` and `Environment=<environment>` (see `DeployAccessRole`).
+   * @default any role in any account (`arn:<partition>:iam::*:role/*`), restricted by those tags
+   */
+  readonly workloadRoleArns?: readonly string[];
+  /**
+   * Owners searched by the `$name-prefix:` AMI command (account ids, `self`, `amazon`).
+   * @default ['self']
+   */
+  readonly amiOwners?: readonly string[];
+  /**
+   * Time between two health counts while waiting for new instances.
+   * @default Duration.seconds(15)
+   */
+  readonly healthCheckInterval?: Duration;
+  /**
+   * How long in-flight requests drain after traffic is restored, before a rolled-back deploy's
+   * group is deleted (`DEPLOYOMAT_DRAIN_SECONDS`).
+   * @default Duration.seconds(15)
+   */
+  readonly drainTime?: Duration;
+  /**
+   * Slack added to a deploy's expected duration before the watchdog rolls it back
+   * (`DEPLOYOMAT_DEADLINE_MARGIN_SECONDS`).
+   * @default Duration.minutes(10)
+   */
+  readonly deadlineMargin?: Duration;
+  /**
+   * A failed message is retried after `retryBase` × 2^(attempt − 1) (`DEPLOYOMAT_RETRY_BASE_SECONDS`).
+   * @default Duration.seconds(2)
+   */
+  readonly retryBase?: Duration;
+  /**
+   * How long the archive keeps Deployomat's events (for replaying history; replays never re-run a deploy).
+   * @default Duration.days(30)
+   */
+  readonly archiveRetention?: Duration;
+  /**
+   * Lambda runtime of the handlers. The bundles target Node.js 20 (the version the project is
+   * developed and tested on), so any later Node.js runtime runs them.
+   * @default lambda.Runtime.NODEJS_24_X: Lambda deprecated Node.js 20 on 2026-04-30 and blocks creating
+   * functions with it (cfn-lint E2533), so the default is the runtime AWS names as its successor
+   */
+  readonly runtime?: lambda.Runtime;
+  /**
+   * Retention of the handlers' log groups.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Powertools log level of the handlers.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Customer managed key for the queues and the ledger table. It must be a key of this stack or one
+   * whose policy already lets EventBridge (`events.amazonaws.com`) encrypt with it.
+   * @default SQS-managed encryption (SSE-SQS) for queues, an AWS owned key for the table
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Actions of the dead-letter queue alarms (e.g. an SNS topic that pages someone).
+   * @default no actions: the alarms are visible in CloudWatch only
+   */
+  readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
+  /**
+   * What happens to the ledger table and the log groups when the stack is deleted.
+   * @default RemovalPolicy.RETAIN: deploy history outlives the stack
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Deployomat's control plane, in the CI/CD account: the event bus and its archive, and — from the
+ * topology declaration (events/topology.ts), the same one the local runtime is built from — per
+ * handler its queue (+ dead-letter queue and alarm), the rule(s) feeding it and its Lambda; the
+ * timer queue, the Scheduler group and the role it publishes with, and the ledger table.
+ */
+export class Deployomat extends Construct {
+  /** Names of every named resource, from the installation prefix. */
+  public readonly names: ResourceNames;
+  public readonly serviceName: string;
+  public readonly environment: string;
+  public readonly organizationPrefix: string;
+  public readonly eventBus: events.EventBus;
+  public readonly archive: events.Archive;
+  public readonly table: dynamodb.Table;
+  public readonly scheduleGroup: scheduler.ScheduleGroup;
+  /** The role Scheduler assumes to deliver long timers: it may only publish lifecycle events to the bus. */
+  public readonly schedulerRole: iam.Role;
+  /** The role of every handler (tagged `Service` and `Environment` for the cross-account ABAC). */
+  public readonly handlerRole: iam.Role;
+  /** The timer queue (`DEPLOYOMAT_TIMER_QUEUE_URL`): the queue of the topology's timer handler. */
+  public readonly timerQueue: sqs.IQueue;
+  /** Per handler name: its Lambda. */
+  public readonly functions: ReadonlyMap<string, lambda.Function>;
+  /** Per handler name with a queue of its own: the queue, its dead-letter queue and alarm. */
+  public readonly queues: ReadonlyMap<string, HandlerQueue>;
+  /** Per handler name: its log group. */
+  public readonly logGroups: ReadonlyMap<string, logs.LogGroup>;
+
+  constructor(scope: Construct, id: string, props: DeployomatProps) {
+    super(scope, id);
+    const prefix = props.prefix ?? 'deployomat';
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) {
+      throw new Error(`prefix must be 1-32 characters of A-Z a-z 0-9 _ - (got "${prefix}")`);
+    }
+    this.serviceName = props.serviceName ?? DEFAULT_SERVICE_NAME;
+    assertSegment('serviceName', this.serviceName);
+    assertSegment('environment', props.environment);
+    assertSegment('organizationPrefix', props.organizationPrefix);
+    this.environment = props.environment;
+    this.organizationPrefix = props.organizationPrefix;
+    validateTopology(handlers);
+
+    const names = (this.names = resourceNames(prefix));
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    Tags.of(this).add(SERVICE_TAG, this.serviceName);
+    Tags.of(this).add(ENVIRONMENT_TAG, props.environment);
+
+    this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: names.bus });
+    this.archive = this.eventBus.archive('Archive', {
+      archiveName: names.archive,
+      description: 'Every Deployomat event, for replaying history (replays never re-run a deploy)',
+      eventPattern: { source: [CLIENT_SOURCE, LIFECYCLE_SOURCE] },
+      retention: props.archiveRetention ?? Duration.days(30),
+    });
+
+    this.table = new dynamodb.Table(this, 'Ledger', {
+      tableName: names.table,
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: LEDGER_TTL_ATTRIBUTE,
+      ...(props.encryptionKey
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : {}),
+      removalPolicy,
+    });
+
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
+      scheduleGroupName: names.scheduleGroup,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.schedulerRole = this.createSchedulerRole();
+
+    this.handlerRole = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Deployomat (${prefix}) handlers: ledger, bus, timers, and roles tagged ${SERVICE_TAG}=${this.serviceName}`,
+    });
+    this.grantHandlerPermissions(props);
+    this.restrictLifecyclePublishers();
+
+    // Queues: one per handler with a trigger of its own; the dead-letters handler reads the others' DLQs.
+    const deadLetterSpec = handlers.find((h) => h.trigger.kind === 'dead-letters');
+    const queues = new Map<string, HandlerQueue>();
+    for (const spec of queuedHandlers()) {
+      queues.set(
+        spec.name,
+        new HandlerQueue(this, `${spec.name}-queue`, {
+          queueName: names.queue(spec.name),
+          deadLetterQueueName: names.deadLetterQueue(spec.name),
+          visibilityTimeout: Duration.seconds(spec.queue.visibilityTimeoutSeconds),
+          maxReceiveCount: spec.queue.maxReceiveCount,
+          deadLetterVisibilityTimeout: deadLetterSpec
+            ? Duration.seconds(deadLetterSpec.queue.visibilityTimeoutSeconds)
+            : undefined,
+          encryptionKey: props.encryptionKey,
+          alarmActions: props.alarmActions,
+        }),
+      );
+    }
+    this.queues = queues;
+    this.timerQueue = queues.get(timerHandler().name)!.queue;
+    this.timerQueue.grantSendMessages(this.handlerRole);
+    if (props.encryptionKey) {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        Validations.of(this.handlerRole).acknowledge({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason: "CDK's standard grant for encrypted queues and tables, on the given key only.",
+        });
+      }
+    }
+
+    for (const rule of rules(names)) {
+      const queue = queues.get(rule.handler.name)!;
+      new events.Rule(this, rule.name, {
+        ruleName: rule.name,
+        eventBus: this.eventBus,
+        description: `${rule.handler.name}: ${JSON.stringify(rule.pattern['detail-type'])}`.slice(0, 512),
+        // The topology's pattern verbatim (source, detail-types, replays excluded).
+        eventPattern: rule.pattern as events.EventPattern,
+        // An event EventBridge cannot deliver lands in the handler's dead-letter queue, not nowhere.
+        targets: [new targets.SqsQueue(queue.queue, { deadLetterQueue: queue.deadLetterQueue })],
+      });
+    }
+
+    const environment = this.handlerEnvironment(props);
+    const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
+    if (runtime.family !== lambda.RuntimeFamily.NODEJS) throw new Error(`runtime must be a Node.js runtime (got ${runtime.name})`);
+    const functions = new Map<string, lambda.Function>();
+    const logGroups = new Map<string, logs.LogGroup>();
+    for (const spec of handlers) {
+      const functionName = `${prefix}-${spec.name}`;
+      const logGroup = new logs.LogGroup(this, `${spec.name}-logs`, {
+        logGroupName: `/aws/lambda/${functionName}`,
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy,
+      });
+      logGroup.grantWrite(this.handlerRole);
+      const fn = new nodejs.NodejsFunction(this, spec.name, {
+        functionName,
+        description: `Deployomat ${spec.name} (${spec.entry})`,
+        entry: `${REPO_ROOT}${spec.entry}`,
+        handler: 'handler',
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+        runtime,
+        architecture: lambda.Architecture.ARM_64,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        memorySize: spec.memoryMb,
+        role: this.handlerRole,
+        logGroup,
+        environment,
+        bundling: {
+          minify: true,
+          target: 'node20',
+          format: nodejs.OutputFormat.CJS,
+          // ESM builds first: esbuild tree-shakes them (the SDK v3 clients ship both).
+          mainFields: ['module', 'main'],
+          // Bundle the SDK rather than use the runtime's: we run the versions we tested, and a
+          // tree-shaken, minified bundle loads faster than the runtime's full SDK packages.
+          bundleAwsSDK: true,
+          logLevel: nodejs.LogLevel.ERROR,
+        },
+      });
+      if (spec.trigger.kind === 'dead-letters') {
+        for (const q of queues.values()) {
+          fn.addEventSource(new SqsEventSource(q.deadLetterQueue, { batchSize: spec.queue.batchSize, reportBatchItemFailures: true }));
+        }
+      } else {
+        fn.addEventSource(
+          new SqsEventSource(queues.get(spec.name)!.queue, { batchSize: spec.queue.batchSize, reportBatchItemFailures: true }),
+        );
+      }
+      functions.set(spec.name, fn);
+      logGroups.set(spec.name, logGroup);
+    }
+    this.functions = functions;
+    this.logGroups = logGroups;
+  }
+
+  /**
+   * Lets `grantee` publish client commands — and nothing else — to the bus: source
+   * `deployomat.client`, detail-type one of {@link CLIENT_COMMANDS}.
+   */
+  public grantPublishCommands(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+      conditions: {
+        // Both keys are multivalued (one value per entry of the PutEvents call): every entry must match.
+        'ForAllValues:StringEquals': { 'events:source': [CLIENT_SOURCE], 'events:detail-type': [...CLIENT_COMMANDS] },
+        // ForAllValues also holds for a missing key: require both.
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+      },
+    });
+  }
+
+  /** Lets `grantee` read deploy history: query and get ledger items (the table only, no writes). */
+  public grantReadHistory(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DescribeTable'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /** Lets `grantee` read the handlers' logs. */
+  public grantReadLogs(grantee: iam.IGrantable): iam.Grant {
+    const arns = [...this.logGroups.values()].map((g) => g.logGroupArn);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['logs:DescribeLogStreams', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
+      resourceArns: arns,
+    });
+  }
+
+  private createSchedulerRole(): iam.Role {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'SchedulerRole', {
+      description: `EventBridge Scheduler delivers Deployomat's long timers to the ${this.names.bus} bus`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          // Confused deputy: only schedules of this account's Deployomat group may use it.
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnEquals: { 'aws:SourceArn': this.scheduleGroup.scheduleGroupArn },
+        },
+      }),
+    });
+    // Timers are lifecycle events; the automatic undeploy is the one client command a schedule
+    // publishes (domain/undeploy-schedule.ts). Nothing else, and to no other bus.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeliverTimers',
+        actions: ['events:PutEvents'],
+        resources: [this.eventBus.eventBusArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'events:source': [LIFECYCLE_SOURCE] },
+          Null: { 'events:source': 'false' },
+        },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeliverAutomaticUndeploys',
+        actions: ['events:PutEvents'],
+        resources: [this.eventBus.eventBusArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'events:source': [CLIENT_SOURCE], 'events:detail-type': [...SCHEDULED_COMMANDS] },
+          Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        },
+      }),
+    );
+    return role;
+  }
+
+  private allow(statement: iam.PolicyStatementProps, why?: string): void {
+    addStatement(this.handlerRole, statement, why);
+  }
+
+  private grantHandlerPermissions(props: DeployomatProps): void {
+    const role = this.handlerRole;
+    const stack = Stack.of(this);
+    Tags.of(role).add(SERVICE_TAG, this.serviceName);
+    Tags.of(role).add(ENVIRONMENT_TAG, props.environment);
+
+    // Handlers publish lifecycle events (the next step, timers when due), never client commands.
+    this.allow({
+      sid: 'PublishLifecycleEvents',
+      actions: ['events:PutEvents'],
+      resources: [this.eventBus.eventBusArn],
+      conditions: {
+        'ForAllValues:StringEquals': { 'events:source': [LIFECYCLE_SOURCE] },
+        Null: { 'events:source': 'false' },
+      },
+    });
+    this.table.grantReadWriteData(role);
+
+    // Long timers: one-time schedules in Deployomat's group only, delivered with the scheduler role.
+    this.allow(
+      {
+        sid: 'ManageTimerSchedules',
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+        resources: [
+          stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.names.scheduleGroup}/*` }),
+        ],
+      },
+      'Schedules are named per deploy and step at run time; the resource is limited to Deployomat\'s own schedule group.',
+    );
+    this.allow({
+      sid: 'PassSchedulerRole',
+      actions: ['iam:PassRole'],
+      resources: [this.schedulerRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
+
+    if (props.metaRoleArn) {
+      // The meta role scopes what it reads by the Environment session tag (see MetaAccessRole).
+      this.allow({
+        sid: 'AssumeMetaRole',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [props.metaRoleArn],
+        conditions: {
+          StringEquals: { [`aws:RequestTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT },
+          'ForAnyValue:StringEquals': { 'sts:TransitiveTagKeys': [ENVIRONMENT_TAG] },
+        },
+      });
+    } else {
+      const { registry, accountParameters } = registryParameterArns(this, {
+        organizationPrefix: props.organizationPrefix,
+        // As the original: a production installation may deploy to accounts of any environment.
+        environment: props.environment === 'production' ? '*' : props.environment,
+        serviceName: this.serviceName,
+      });
+      this.allow(
+        {
+          sid: 'ReadAccountRegistry',
+          actions: ['ssm:GetParameter'],
+          resources: [registry, ...accountParameters],
+        },
+        'The account registry and each account\'s config/ and roles/<service> parameters are looked up by account slug and ' +
+          'service at run time; the paths are limited to the registry and this environment\'s accounts.',
+      );
+    }
+
+    this.allow(
+      {
+        sid: 'AssumeWorkloadRoles',
+        actions: ['sts:AssumeRole'],
+        resources: [...(props.workloadRoleArns ?? [`arn:${stack.partition}:iam::*:role/*`])],
+        conditions: {
+          StringEquals: {
+            [`aws:ResourceTag/${SERVICE_TAG}`]: this.serviceName,
+            [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT,
+          },
+        },
+      },
+      'Workload accounts are registered at run time (SSM); as in the original, only roles tagged Service=<service name> ' +
+        'and Environment=<this environment> can be assumed (ABAC on aws:ResourceTag).',
+    );
+  }
+
+  /**
+   * Only Deployomat's own roles publish lifecycle events (source `deployomat`): a deny on the bus
+   * itself, so not even an administrator of this account can forge `BakeElapsed`.
+   */
+  private restrictLifecyclePublishers(): void {
+    this.eventBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyDeployomatPublishesLifecycleEvents',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.eventBus.eventBusArn],
+        conditions: {
+          'ForAnyValue:StringEquals': { 'events:source': [LIFECYCLE_SOURCE] },
+          ArnNotEquals: { 'aws:PrincipalArn': [this.handlerRole.roleArn, this.schedulerRole.roleArn] },
+          // IAM principals only: EventBridge itself (archive replays) carries no principal ARN.
+          Null: { 'aws:PrincipalArn': 'false' },
+        },
+      }),
+    );
+  }
+
+  private handlerEnvironment(props: DeployomatProps): Record<string, string> {
+    const amiOwners = props.amiOwners ?? ['self'];
+    if (amiOwners.length === 0) throw new Error('amiOwners must name at least one owner (an account id, self or amazon)');
+    const seconds = (name: string, value: Duration | undefined, fallback: Duration, min: number) => {
+      const n = (value ?? fallback).toSeconds({ integral: false });
+      if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of seconds, at least ${min} (got ${n} s)`);
+      return String(n);
+    };
+    return {
+      DEPLOYOMAT_BUS_NAME: this.eventBus.eventBusName,
+      DEPLOYOMAT_BUS_ARN: this.eventBus.eventBusArn,
+      DEPLOYOMAT_TABLE_NAME: this.table.tableName,
+      DEPLOYOMAT_TIMER_QUEUE_URL: this.timerQueue.queueUrl,
+      DEPLOYOMAT_SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
+      DEPLOYOMAT_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
+      ...(props.metaRoleArn ? { DEPLOYOMAT_META_ROLE_ARN: props.metaRoleArn } : {}),
+      DEPLOYOMAT_ENVIRONMENT: props.environment,
+      DEPLOYOMAT_SERVICE_NAME: this.serviceName,
+      DEPLOYOMAT_AMI_OWNERS: amiOwners.join(','),
+      DEPLOYOMAT_HEALTH_CHECK_INTERVAL: seconds('healthCheckInterval', props.healthCheckInterval, Duration.seconds(15), 1),
+      DEPLOYOMAT_DRAIN_SECONDS: seconds('drainTime', props.drainTime, Duration.seconds(15), 0),
+      DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: seconds('deadlineMargin', props.deadlineMargin, Duration.minutes(10), 0),
+      DEPLOYOMAT_RETRY_BASE_SECONDS: seconds('retryBase', props.retryBase, Duration.seconds(2), 1),
+      POWERTOOLS_SERVICE_NAME: this.serviceName,
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+    };
+  }
+}
+
+/** What CloudFormation or Lambda would only reject at deploy time, rejected at synth time. */
+function validateTopology(specs: readonly HandlerSpec[]): void {
+  const deadLetters = specs.filter((h) => h.trigger.kind === 'dead-letters');
+  if (deadLetters.length > 1) {
+    throw new Error(`at most one handler may consume the dead-letter queues (got ${deadLetters.map((h) => h.name).join(', ')})`);
+  }
+  for (const spec of specs) {
+    if (spec.queue.visibilityTimeoutSeconds < spec.timeoutSeconds) {
+      throw new Error(
+        `${spec.name}: queue visibility timeout (${spec.queue.visibilityTimeoutSeconds} s) must be at least the Lambda timeout (${spec.timeoutSeconds} s)`,
+      );
+    }
+    if (!Number.isInteger(spec.queue.batchSize) || spec.queue.batchSize < 1 || spec.queue.batchSize > 10) {
+      throw new Error(`${spec.name}: batchSize must be 1-10 without a batching window (got ${spec.queue.batchSize})`);
+    }
+  }
+}
