@@ -1,4 +1,4 @@
-import { CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from './catalog';
+import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from './catalog';
 
 /**
  * The one declaration of the choreography: which handler consumes which events, and how its
@@ -9,6 +9,11 @@ import { CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from './catalog';
 export interface Subscription {
   readonly source: string;
   readonly detailTypes: readonly DetailType[];
+  /**
+   * Also match archive replays. Only for projections (e.g. the audit history), which rebuild
+   * state from events and never act on AWS; choreography rules never match replays.
+   */
+  readonly replays?: 'include';
 }
 
 /**
@@ -41,6 +46,8 @@ export interface HandlerSpec {
 }
 
 const standardQueue = { visibilityTimeoutSeconds: 90, maxReceiveCount: 5, batchSize: 10 } as const;
+
+const ofSource = (source: string) => (Object.keys(catalog) as DetailType[]).filter((t) => catalog[t].source === source);
 
 export const handlers: readonly HandlerSpec[] = [
   {
@@ -137,6 +144,21 @@ export const handlers: readonly HandlerSpec[] = [
     memoryMb: 256,
   },
   {
+    // The audit history: a projection of every event, replays included (they rebuild it).
+    name: 'record-history',
+    entry: 'handlers/record-history.ts',
+    trigger: {
+      kind: 'events',
+      subscriptions: [
+        { source: CLIENT_SOURCE, detailTypes: ofSource(CLIENT_SOURCE), replays: 'include' },
+        { source: LIFECYCLE_SOURCE, detailTypes: ofSource(LIFECYCLE_SOURCE), replays: 'include' },
+      ],
+    },
+    queue: standardQueue,
+    timeoutSeconds: 30,
+    memoryMb: 256,
+  },
+  {
     // Consumes the timer queue: messages sent with DelaySeconds, published to the bus when due.
     name: 'relay-timer',
     entry: 'handlers/relay-timer.ts',
@@ -168,7 +190,7 @@ export function eventPattern(subscription: Subscription): Record<string, unknown
   return {
     source: [subscription.source],
     'detail-type': [...subscription.detailTypes],
-    'replay-name': [{ exists: false }],
+    ...(subscription.replays === 'include' ? {} : { 'replay-name': [{ exists: false }] }),
   };
 }
 

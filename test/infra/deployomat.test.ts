@@ -149,10 +149,12 @@ describe('Construct: Deployomat', () => {
       expect(nameOf(target!.DeadLetterConfig.Arn, 'QueueName')).toBe(names.deadLetterQueue(rule.handler.name));
     });
 
-    it('matches one source per rule, the one the catalog gives its detail-types, and never replays', () => {
+    it('matches one source per rule, the one the catalog gives its detail-types, and replays only for projections', () => {
       for (const [, r] of resourcesOf(json, 'AWS::Events::Rule')) {
         const pattern = props(r).EventPattern as { source: string[]; 'detail-type': (keyof typeof catalog)[]; 'replay-name': unknown };
-        expect(pattern['replay-name']).toEqual([{ exists: false }]);
+        const spec = rules(names).find((x) => x.name === props(r).Name)!;
+        const projection = spec.handler.trigger.kind === 'events' && spec.handler.trigger.subscriptions.some((sub) => sub.replays === 'include');
+        expect(pattern['replay-name']).toEqual(projection ? undefined : [{ exists: false }]);
         expect(pattern.source).toHaveLength(1);
         for (const type of pattern['detail-type']) expect(catalog[type].source).toBe(pattern.source[0]);
       }

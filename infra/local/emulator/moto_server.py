@@ -17,6 +17,8 @@ And two gaps where moto does less than AWS (filled here, not in product code):
   d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
      the source's data, overridden by the request's LaunchTemplateData).
   e. CreateAutoScalingGroup honours `LifecycleHookSpecificationList`.
+  h. An event's `time` is fixed once per PutEvents entry (moto stamped it per rule, so two
+     targets — or a target and the archive — could disagree by a second).
   g. EventBridge delivery builds its JSONPath parsers once, not on every event
      (moto rebuilt a yacc parser 8 times per event: ~300 ms per PutEvents).
   f. A long-polling ReceiveMessage returns a delayed message as soon as its delay
@@ -461,6 +463,26 @@ def _fault_response(environ, start_response, fault):
         reason = "Error"
     start_response(f"{fault['status']} {reason}", headers)
     return [body]
+
+
+# --- h. one `time` per event ------------------------------------------------------
+
+from moto.core.utils import unix_time as _unix_time  # noqa: E402
+from moto.events.models import EventsBackend  # noqa: E402
+
+_orig_put_events = _require(EventsBackend, "put_events")
+
+
+@functools.wraps(_orig_put_events)
+def _put_events(self, events):
+    now = _unix_time()
+    for event in events:
+        if isinstance(event, dict):
+            event.setdefault("Time", now)
+    return _orig_put_events(self, events)
+
+
+EventsBackend.put_events = _put_events
 
 
 # --- c. runtime control endpoint --------------------------------------------------
