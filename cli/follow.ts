@@ -1,0 +1,216 @@
+import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import { LIFECYCLE_SOURCE } from '../events/catalog';
+import { EventEnvelope } from '../events/envelope';
+import type { Aws } from './aws';
+import { EXIT } from './errors';
+import type { Output } from './render';
+
+/** A lifecycle event as the follower received it (the shape describeEvent takes). */
+export interface FollowEvent {
+  id: string;
+  detailType: string;
+  detail: Record<string, unknown>;
+  /** EventBridge's `time` (ISO, second precision). */
+  time: string;
+  receivedAt: number;
+}
+
+/**
+ * A temporary subscription to one service's lifecycle events, the way infra/local/observer.ts
+ * does it: an EventBridge rule on the bus targeting a fresh SQS queue, deleted on close. Opened
+ * *before* a command is published, so no event of it is missed. Replayed events are excluded.
+ */
+export class Subscription {
+  private readonly buffer: FollowEvent[] = [];
+  private readonly seen = new Set<string>();
+  private readonly abort = new AbortController();
+  interrupted = false;
+
+  private constructor(
+    private readonly aws: Aws,
+    readonly name: string,
+    private readonly queueUrl: string,
+  ) {}
+
+  static async open(aws: Aws, filter: { account: string; service: string }): Promise<Subscription> {
+    const bus = aws.options.bus;
+    const name = `${bus.slice(0, 40)}-cli-${Math.random().toString(36).slice(2, 10)}`;
+    const events = aws.events();
+    const sqs = aws.sqs();
+    let queueUrl: string | undefined;
+    try {
+      const pattern = {
+        source: [LIFECYCLE_SOURCE],
+        'replay-name': [{ exists: false }],
+        detail: { AccountCanonicalSlug: [filter.account], ServiceName: [filter.service] },
+      };
+      const { RuleArn } = await events.send(
+        new PutRuleCommand({
+          Name: name,
+          EventBusName: bus,
+          EventPattern: JSON.stringify(pattern),
+          Description: `Temporary subscription of the deployomat CLI (${filter.account}/${filter.service}); safe to delete`,
+        }),
+      );
+      // A day of retention bounds what a killed CLI (kill -9) leaves queued.
+      queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { MessageRetentionPeriod: '86400' } }))).QueueUrl!;
+      const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: queueArn,
+            Condition: { ArnEquals: { 'aws:SourceArn': RuleArn } },
+          },
+        ],
+      };
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { Policy: JSON.stringify(policy) } }));
+      await events.send(new PutTargetsCommand({ Rule: name, EventBusName: bus, Targets: [{ Id: 'cli', Arn: queueArn }] }));
+      return new Subscription(aws, name, queueUrl);
+    } catch (err) {
+      await removeSubscription(aws, name, queueUrl);
+      throw await aws.explain(err, 'subscription');
+    }
+  }
+
+  /** The next event, or undefined if none arrived within `timeoutMs` (or after an interrupt). */
+  async next(timeoutMs: number): Promise<FollowEvent | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.buffer.length && !this.interrupted && Date.now() < deadline) {
+      await this.receive(Math.max(1, Math.min(5, Math.round((deadline - Date.now()) / 1000))));
+    }
+    return this.buffer.shift();
+  }
+
+  private async receive(waitSeconds: number): Promise<void> {
+    const sqs = this.aws.sqs();
+    let messages;
+    try {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }), {
+        abortSignal: this.abort.signal,
+      });
+      messages = out.Messages ?? [];
+    } catch (err) {
+      if (this.interrupted) return;
+      throw await this.aws.explain(err, 'subscription');
+    }
+    const batch: FollowEvent[] = [];
+    for (const m of messages) {
+      const env = EventEnvelope.safeParse(safeJson(m.Body));
+      if (!env.success || this.seen.has(env.data.id)) continue; // at-least-once: drop duplicates
+      this.seen.add(env.data.id);
+      const detail = (typeof env.data.detail === 'object' && env.data.detail ? env.data.detail : {}) as Record<string, unknown>;
+      batch.push({ id: env.data.id, detailType: env.data['detail-type'], detail, time: env.data.time, receivedAt: Date.now() });
+    }
+    // SQS does not keep order: within a batch, a deploy's events go by their ledger position.
+    batch.sort((a, b) => seqOf(a) - seqOf(b) || a.time.localeCompare(b.time));
+    this.buffer.push(...batch);
+    if (messages.length) {
+      await sqs
+        .send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }))
+        .catch(() => undefined); // a message seen twice is dropped by id
+    }
+  }
+
+  /** Stops waiting (Ctrl-C): the current receive is aborted. */
+  interrupt(): void {
+    this.interrupted = true;
+    this.abort.abort();
+  }
+
+  async close(): Promise<string | undefined> {
+    return removeSubscription(this.aws, this.name, this.queueUrl);
+  }
+}
+
+const seqOf = (e: FollowEvent) => (typeof e.detail.Seq === 'number' ? e.detail.Seq : 0);
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deletes the rule (and its target) and the queue; returns a warning if something is left. */
+async function removeSubscription(aws: Aws, name: string, queueUrl: string | undefined): Promise<string | undefined> {
+  const bus = aws.options.bus;
+  const events = aws.events();
+  const left: string[] = [];
+  await events.send(new RemoveTargetsCommand({ Rule: name, EventBusName: bus, Ids: ['cli'] })).catch(() => undefined);
+  await events.send(new DeleteRuleCommand({ Name: name, EventBusName: bus })).catch((err: Error) => {
+    if (err.name !== 'ResourceNotFoundException') left.push(`rule ${name} on bus ${bus} (${err.name})`);
+  });
+  if (queueUrl) await aws.sqs().send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch((err: Error) => left.push(`queue ${queueUrl} (${err.name})`));
+  return left.length ? `could not delete the temporary ${left.join(' and ')}: delete it by hand` : undefined;
+}
+
+export interface FollowOptions {
+  /** Called for each event; returns an exit code once the outcome arrived. */
+  onEvent(e: FollowEvent): number | undefined;
+  /** Called about once a second (status redraw). */
+  onTick?(): void;
+  /** Called after `quietMs` without events: may find a missed outcome in the ledger. */
+  onQuiet?(): Promise<number | undefined>;
+  quietMs?: number;
+}
+
+/** Reads events until onEvent (or onQuiet) returns an exit code, or Ctrl-C (EXIT.interrupted). */
+export async function follow(sub: Subscription, opts: FollowOptions): Promise<number> {
+  let lastEvent = Date.now();
+  for (;;) {
+    const e = await sub.next(1000);
+    if (sub.interrupted) return EXIT.interrupted;
+    opts.onTick?.();
+    if (e) {
+      lastEvent = Date.now();
+      const code = opts.onEvent(e);
+      if (code !== undefined) return code;
+    } else if (opts.onQuiet && Date.now() - lastEvent >= (opts.quietMs ?? 20_000)) {
+      lastEvent = Date.now();
+      const code = await opts.onQuiet();
+      if (code !== undefined) return code;
+    }
+  }
+}
+
+/**
+ * Opens a subscription, runs `fn` with it and always removes it again — also on Ctrl-C/SIGTERM,
+ * which interrupt the wait (a second Ctrl-C exits at once).
+ */
+export async function withSubscription(
+  aws: Aws,
+  filter: { account: string; service: string },
+  stderr: Output,
+  fn: (sub: Subscription) => Promise<number>,
+): Promise<number> {
+  const sub = await Subscription.open(aws, filter);
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) process.exit(EXIT.interrupted);
+    stderr.write(`\nInterrupted: removing the temporary subscription ${sub.name} (the command itself keeps running in Deployomat)\n`);
+    sub.interrupt();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(sub);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const warning = await sub.close();
+    if (warning) stderr.write(`warning: ${warning}\n`);
+  }
+}

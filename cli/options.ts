@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import { parseCommand } from '../events/client';
+import { UsageError } from './errors';
+
+/**
+ * Option values arrive as strings. Numbers and booleans are converted only when they look like
+ * one; anything else is passed on as is, so the event's zod schema reports it in its own words.
+ */
+export function toNumber(value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  return /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+}
+
+export function toBoolean(value: string | undefined): boolean | string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  return v === 'true' ? true : v === 'false' ? false : value;
+}
+
+/** Drops undefined values (an absent option must not become an explicit `undefined`). */
+export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Rewrites the schema's field paths in reasons to the CLI's flags: `--bake-time: must not be negative`. */
+export function withFlags(reasons: string[], flags: Record<string, string>): string[] {
+  const paths = Object.keys(flags).sort((a, b) => b.length - a.length);
+  return reasons.map((reason) => {
+    const path = paths.find((p) => reason.startsWith(`${p}:`) || reason.startsWith(`${p} `));
+    return path ? `${flags[path]}${reason.slice(path.length)}` : reason;
+  });
+}
+
+/**
+ * Validates a command's detail with the same zod schema Deployomat applies (events/client.ts):
+ * the value, or a UsageError (exit 2) listing every reason, before anything is published.
+ */
+export function validate<S extends z.ZodType>(schema: S, detail: unknown, flags: Record<string, string>): z.output<S> {
+  const parsed = parseCommand(schema, detail);
+  if (!parsed.ok) throw new UsageError('Invalid options (nothing was published):', withFlags(parsed.reasons, flags));
+  return parsed.value;
+}
+
+export const KEY_FLAGS = { AccountCanonicalSlug: '--account', ServiceName: '--service' };
