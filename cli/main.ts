@@ -11,6 +11,7 @@ import { Aws, type GlobalOptions } from './aws';
 import { cancel } from './commands/cancel';
 import { deploy } from './commands/deploy';
 import { history } from './commands/history';
+import { replay } from './commands/replay';
 import { status } from './commands/status';
 import { undeploy } from './commands/undeploy';
 import { watch } from './commands/watch';
@@ -77,6 +78,15 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
   key(program.command('history').description('Past deploys of a service, newest first'))
     .option('--limit <n>', 'at most this many', '20')
     .action(action(history));
+
+  program
+    .command('replay')
+    .description('Re-send archived events onto the bus: rebuilds the audit history, never re-runs a deploy')
+    .option('--from <time>', 'start of the window, ISO 8601 (required)')
+    .option('--to <time>', 'end of the window, ISO 8601 (default: now)')
+    .option('--archive <name>', 'archive name (default: <bus>-archive)')
+    .option('--name <name>', 'replay name (default: replay-<timestamp>)')
+    .action(action(replay));
 
   key(program.command('watch').description('Follow a running deploy (the output of deploy --wait)').argument('<deploy-id>', 'the deploy id'))
     .action(async (deployId: string, _opts: unknown, cmd: Command) => {
