@@ -1,6 +1,7 @@
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { assertAccountIds, assertExternalId, assertSegment } from './common';
+import { addStatement, assertAccountIds, assertExternalId, assertSegment } from './common';
 import type { Deployomat } from './deployomat';
 
 export interface DeployerRoleProps {
@@ -53,5 +54,36 @@ export class DeployerRole extends Construct {
     props.deployomat.grantPublishCommands(this.role);
     props.deployomat.grantReadHistory(this.role);
     props.deployomat.grantReadLogs(this.role);
+    this.grantFollow(props.deployomat);
+  }
+
+  /**
+   * What the CLI's `--wait` and `watch` need: a temporary rule on the bus and a queue it feeds,
+   * both named `<bus>-cli-*` (created before publishing, deleted on exit), and `status` listing
+   * services (a Scan of the ledger).
+   */
+  private grantFollow(deployomat: Deployomat): void {
+    const stack = Stack.of(this);
+    const prefix = `${deployomat.eventBus.eventBusName}-cli-`;
+    const why = 'The CLI creates one temporary rule and queue per --wait/watch, named <bus>-cli-<random>; the wildcard is that prefix only.';
+    addStatement(
+      this.role,
+      {
+        sid: 'FollowWithTemporaryRule',
+        actions: ['events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
+        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${deployomat.eventBus.eventBusName}/${prefix}*` })],
+      },
+      why,
+    );
+    addStatement(
+      this.role,
+      {
+        sid: 'FollowWithTemporaryQueue',
+        actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:DeleteQueue'],
+        resources: [stack.formatArn({ service: 'sqs', resource: `${prefix}*` })],
+      },
+      why,
+    );
+    addStatement(this.role, { sid: 'ListServices', actions: ['dynamodb:Scan'], resources: [deployomat.table.tableArn] });
   }
 }

@@ -105,6 +105,20 @@ describe('Role: DeployerRole', () => {
     expect(await simulate({ principal, identity, action: 'dynamodb:PutItem', resource: table })).toBe('ImplicitlyDenied');
   });
 
+  it("may create and remove the CLI's temporary rule and queue (--wait, watch), and no others", async () => {
+    const identity = identityPolicies(cicd, roleId(cicd, 'Deployer'));
+    const principal = roleArn(cicd, 'Deployer');
+    const rule = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/deployomat/${name}`;
+    const queue = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+    expect(await simulate({ principal, identity, action: 'events:PutRule', resource: rule('deployomat-cli-ab12') })).toBe('Allowed');
+    expect(await simulate({ principal, identity, action: 'events:PutRule', resource: rule('deployomat-start-deploy') })).toBe('ImplicitlyDenied');
+    expect(await simulate({ principal, identity, action: 'sqs:CreateQueue', resource: queue('deployomat-cli-ab12') })).toBe('Allowed');
+    expect(await simulate({ principal, identity, action: 'sqs:ReceiveMessage', resource: queue('deployomat-start-deploy') })).toBe('ImplicitlyDenied');
+    expect(await simulate({ principal, identity, action: 'dynamodb:Scan', resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/deployomat-ledger` })).toBe(
+      'Allowed',
+    );
+  });
+
   it("reads the handlers' logs", async () => {
     const identity = identityPolicies(cicd, roleId(cicd, 'Deployer'));
     const stream = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/deployomat-start-deploy:log-stream:x`;
