@@ -41,7 +41,7 @@ describe('deployomat arguments (no AWS)', () => {
     ['history without --account', ['history', '--service', 's'], '--account is required'],
     ['history with a bad --limit', ['history', '--account', 'a', '--service', 's', '--limit', '0'], '--limit: must be positive'],
     ['an unknown option', ['deploy', '--bake', '3'], "unknown option '--bake'"],
-    ['an unknown command', ['replay'], "unknown command 'replay'"],
+    ['an unknown command', ['frobnicate'], "unknown command 'frobnicate'"],
     ['watch without a deploy id', ['watch', '--account', 'a', '--service', 's'], "missing required argument 'deploy-id'"],
   ])('exits 2 on %s', async (_label, args, message) => {
     const r = await cli([...unreachable, ...args]);
