@@ -43,7 +43,17 @@ export interface HandlerSpec {
   };
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /**
+   * An optional feature this handler belongs to. Core installations leave feature handlers out
+   * (the `Deployomat` construct, and the local runtime unless the feature is switched on); each
+   * feature has its own way in: `slack` is built by the `SlackNotifier` CDK construct, and run
+   * locally when `DEPLOYOMAT_SLACK_CHANNEL` is set. Absent = core: always installed.
+   */
+  readonly feature?: Feature;
 }
+
+/** Optional features of the topology (see `HandlerSpec.feature`). */
+export type Feature = 'slack';
 
 const standardQueue = { visibilityTimeoutSeconds: 90, maxReceiveCount: 5, batchSize: 10 } as const;
 
@@ -159,6 +169,43 @@ export const handlers: readonly HandlerSpec[] = [
     memoryMb: 256,
   },
   {
+    // Feature `slack`: one Slack message per deploy/undeploy, updated in place, with a thread of
+    // its steps (domain/notify). A subscriber only: it never acts on AWS, and replays never post.
+    name: 'notify-slack',
+    entry: 'handlers/notify-slack.ts',
+    feature: 'slack',
+    trigger: {
+      kind: 'events',
+      subscriptions: [
+        // Requests open the message ("started"); invalid ones are left to their *Rejected event.
+        { source: CLIENT_SOURCE, detailTypes: ['DeployRequested', 'UndeployRequested'] },
+        {
+          source: LIFECYCLE_SOURCE,
+          detailTypes: [
+            'AsgCloned',
+            'InstancesHealthy',
+            'TrafficShifted',
+            'RollbackStarted',
+            'TrafficRestored',
+            'DeployCompleted',
+            'DeployFailed',
+            'DeployCancelled',
+            'DeployRejected',
+            'RollbackFailed',
+            'CancelRejected',
+            'UndeployCompleted',
+            'UndeployRejected',
+            'UndeployFailed',
+          ],
+        },
+      ],
+    },
+    // One event per invocation: the events of one deploy are then seldom handled concurrently.
+    queue: { ...standardQueue, batchSize: 1 },
+    timeoutSeconds: 30,
+    memoryMb: 256,
+  },
+  {
     // Consumes the timer queue: messages sent with DelaySeconds, published to the bus when due.
     name: 'relay-timer',
     entry: 'handlers/relay-timer.ts',
@@ -176,9 +223,24 @@ export function timerHandler(): HandlerSpec {
   return spec;
 }
 
-/** Handlers that have a queue of their own (and so a dead-letter queue). */
-export function queuedHandlers(): HandlerSpec[] {
-  return handlers.filter((h) => h.trigger.kind !== 'dead-letters');
+/** Handlers that have a queue of their own (and so a dead-letter queue), of `specs` (default: all). */
+export function queuedHandlers(specs: readonly HandlerSpec[] = handlers): HandlerSpec[] {
+  return specs.filter((h) => h.trigger.kind !== 'dead-letters');
+}
+
+/** The handlers every installation has: the topology without its feature handlers. */
+export function coreHandlers(specs: readonly HandlerSpec[] = handlers): HandlerSpec[] {
+  return specs.filter((h) => !h.feature);
+}
+
+/** The handlers of one feature. */
+export function featureHandlers(feature: Feature, specs: readonly HandlerSpec[] = handlers): HandlerSpec[] {
+  return specs.filter((h) => h.feature === feature);
+}
+
+/** The handlers of an installation with the given features switched on: core + those features. */
+export function installedHandlers(features: readonly Feature[] = [], specs: readonly HandlerSpec[] = handlers): HandlerSpec[] {
+  return specs.filter((h) => !h.feature || features.includes(h.feature));
 }
 
 /**
@@ -194,9 +256,15 @@ export function eventPattern(subscription: Subscription): Record<string, unknown
   };
 }
 
-/** Every rule of the choreography: its name and pattern, and the handler whose queue it feeds. */
-export function rules(names: ResourceNames): { name: string; handler: HandlerSpec; pattern: Record<string, unknown> }[] {
-  return handlers.flatMap((handler) =>
+/**
+ * Every rule of the choreography: its name and pattern, and the handler whose queue it feeds —
+ * of `specs` (default: every handler of the topology, feature handlers included).
+ */
+export function rules(
+  names: ResourceNames,
+  specs: readonly HandlerSpec[] = handlers,
+): { name: string; handler: HandlerSpec; pattern: Record<string, unknown> }[] {
+  return specs.flatMap((handler) =>
     handler.trigger.kind === 'events'
       ? handler.trigger.subscriptions.map((sub, i) => ({
           name: i === 0 ? names.rule(handler.name) : `${names.rule(handler.name)}-${i + 1}`,

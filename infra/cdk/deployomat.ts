@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
 import {
+  coreHandlers,
   handlers,
   queuedHandlers,
   resourceNames,
@@ -187,7 +188,10 @@ export class Deployomat extends Construct {
     assertSegment('organizationPrefix', props.organizationPrefix);
     this.environment = props.environment;
     this.organizationPrefix = props.organizationPrefix;
-    validateTopology(handlers);
+    // Core handlers only: a feature handler (HandlerSpec.feature) is built by its own construct
+    // (`slack`: SlackNotifier), so an installation without the feature has none of its resources.
+    const specs = coreHandlers(handlers);
+    validateTopology(specs);
 
     const names = (this.names = resourceNames(prefix));
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -229,9 +233,9 @@ export class Deployomat extends Construct {
     this.restrictLifecyclePublishers();
 
     // Queues: one per handler with a trigger of its own; the dead-letters handler reads the others' DLQs.
-    const deadLetterSpec = handlers.find((h) => h.trigger.kind === 'dead-letters');
+    const deadLetterSpec = specs.find((h) => h.trigger.kind === 'dead-letters');
     const queues = new Map<string, HandlerQueue>();
-    for (const spec of queuedHandlers()) {
+    for (const spec of queuedHandlers().filter((h) => !h.feature)) {
       queues.set(
         spec.name,
         new HandlerQueue(this, `${spec.name}-queue`, {
@@ -259,7 +263,7 @@ export class Deployomat extends Construct {
       }
     }
 
-    for (const rule of rules(names)) {
+    for (const rule of rules(names, specs)) {
       const queue = queues.get(rule.handler.name)!;
       new events.Rule(this, rule.name, {
         ruleName: rule.name,
@@ -277,7 +281,7 @@ export class Deployomat extends Construct {
     if (runtime.family !== lambda.RuntimeFamily.NODEJS) throw new Error(`runtime must be a Node.js runtime (got ${runtime.name})`);
     const functions = new Map<string, lambda.Function>();
     const logGroups = new Map<string, logs.LogGroup>();
-    for (const spec of handlers) {
+    for (const spec of specs) {
       const functionName = `${prefix}-${spec.name}`;
       const logGroup = new logs.LogGroup(this, `${spec.name}-logs`, {
         logGroupName: `/aws/lambda/${functionName}`,

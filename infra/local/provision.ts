@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateScheduleGroupCommand, ListScheduleGroupsCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { queuedHandlers, resourceNames, rules, timerHandler } from '../../events/topology';
+import { installedHandlers, queuedHandlers, resourceNames, rules, timerHandler, type Feature } from '../../events/topology';
 
 /** What the local runtime provisioned: names, URLs, and the environment the handlers need. */
 export interface LocalInstallation {
@@ -24,6 +24,8 @@ export interface LocalInstallation {
   queueUrls: Record<string, string>;
   deadLetterQueueUrls: Record<string, string>;
   timerQueueUrl: string;
+  /** Optional features provisioned (their handlers' queues and rules exist, so the runtime runs them). */
+  features: Feature[];
   /** Environment variables for the handlers, as the CDK stack sets them on each Lambda. */
   env: Record<string, string>;
 }
@@ -43,12 +45,28 @@ const ignore = async (p: Promise<unknown>, ...errors: (new (...a: never[]) => Er
 };
 
 /**
+ * Features switched on by the environment: `slack` when `DEPLOYOMAT_SLACK_CHANNEL` is set (the
+ * notifier then also needs `SLACK_BOT_TOKEN`, and `SLACK_API_URL` to talk to a stand-in).
+ */
+export function featuresFromEnv(env: NodeJS.ProcessEnv = process.env): Feature[] {
+  return env.DEPLOYOMAT_SLACK_CHANNEL ? ['slack'] : [];
+}
+
+/**
  * Creates Deployomat's control plane in the emulator from the topology declaration — the same
  * list the CDK stack is built from: bus + archive, per handler a queue with its DLQ and the rule
  * that feeds it, the ledger table and the schedule group. Safe to run again.
  */
-export async function provision(opts: { prefix?: string; region: string; accountId: string }): Promise<LocalInstallation> {
+export async function provision(opts: {
+  prefix?: string;
+  region: string;
+  accountId: string;
+  /** Optional features to provision too. @default featuresFromEnv() */
+  features?: readonly Feature[];
+}): Promise<LocalInstallation> {
   const names = resourceNames(opts.prefix);
+  const features = [...(opts.features ?? featuresFromEnv())];
+  const specs = installedHandlers(features);
   const events = new EventBridgeClient({});
   const sqs = new SQSClient({});
   const dynamo = new DynamoDBClient({});
@@ -64,7 +82,7 @@ export async function provision(opts: { prefix?: string; region: string; account
   const queueUrls: Record<string, string> = {};
   const deadLetterQueueUrls: Record<string, string> = {};
   const queueArns: Record<string, string> = {};
-  for (const spec of queuedHandlers()) {
+  for (const spec of queuedHandlers(specs)) {
     const dlq = await createQueue(sqs, names.deadLetterQueue(spec.name), { MessageRetentionPeriod: String(14 * 24 * 3600) });
     const queue = await createQueue(sqs, names.queue(spec.name), {
       VisibilityTimeout: String(spec.queue.visibilityTimeoutSeconds),
@@ -74,7 +92,7 @@ export async function provision(opts: { prefix?: string; region: string; account
     queueArns[spec.name] = queue.arn;
     deadLetterQueueUrls[spec.name] = dlq.url;
   }
-  for (const rule of rules(names)) {
+  for (const rule of rules(names, specs)) {
     await events.send(new PutRuleCommand({ Name: rule.name, EventBusName: names.bus, EventPattern: JSON.stringify(rule.pattern) }));
     await events.send(
       new PutTargetsCommand({ Rule: rule.name, EventBusName: names.bus, Targets: [{ Id: 'queue', Arn: queueArns[rule.handler.name] }] }),
@@ -119,6 +137,7 @@ export async function provision(opts: { prefix?: string; region: string; account
     queueUrls,
     deadLetterQueueUrls,
     timerQueueUrl,
+    features,
     env: {
       DEPLOYOMAT_BUS_NAME: names.bus,
       DEPLOYOMAT_BUS_ARN: busArn,

@@ -3,7 +3,7 @@ import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, Schedu
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { handlers, type HandlerSpec } from '../../events/topology';
+import { installedHandlers, type HandlerSpec } from '../../events/topology';
 import type { SqsLambda } from '../../handlers/sqs-handler';
 import type { LocalInstallation } from './provision';
 
@@ -38,11 +38,16 @@ export async function startRuntime(install: LocalInstallation, opts: RuntimeOpti
   let running = true;
   const invocations: Record<string, number> = {};
   const loops: Promise<void>[] = [];
-  for (const spec of handlers) {
+  // Core handlers, plus those of the features provisioned (e.g. `slack`: DEPLOYOMAT_SLACK_CHANNEL set).
+  const specs = installedHandlers(install.features);
+  // The dead-letters handler rolls back the deploy of a dead letter: only the core's, never a feature's
+  // (a notifier that cannot post must not roll back a deploy; its DLQ only waits for an operator).
+  const coreDeadLetters = specs.filter((h) => !h.feature && install.deadLetterQueueUrls[h.name]).map((h) => install.deadLetterQueueUrls[h.name]!);
+  for (const spec of specs) {
     const mod = (await import(pathToFileURL(REPO_ROOT + spec.entry).href)) as { handler: SqsLambda };
     invocations[spec.name] = 0;
     // An event source mapping per queue the handler reads: its own, or every DLQ.
-    const queues = spec.trigger.kind === 'dead-letters' ? Object.values(install.deadLetterQueueUrls) : [install.queueUrls[spec.name]!];
+    const queues = spec.trigger.kind === 'dead-letters' ? coreDeadLetters : [install.queueUrls[spec.name]!];
     for (const url of queues) {
       loops.push(pollQueue(sqs, spec, url, mod.handler, install, () => running, () => invocations[spec.name]!++, opts));
     }

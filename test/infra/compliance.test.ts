@@ -2,7 +2,6 @@ import { resourceNames, rules as topologyRules } from '../../events/topology';
 import { Stack, Validations, type App } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { spawnSync } from 'node:child_process';
@@ -32,19 +31,9 @@ function buildExtras(scope: App): void {
     metaRoleArn: 'arn:aws:iam::333333333333:role/DeployomatParameterAccess',
     encryptionKey: key,
   });
-  // A stand-in for the notifier function the user brings (Deployomat ships none yet).
-  const notifier = new lambda.Function(stack, 'Notifier', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
-  });
-  Validations.of(notifier).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: 'Test stand-in for the user-supplied notifier function, not part of Deployomat.',
-  });
   const secret = new secretsmanager.Secret(stack, 'SlackToken', { description: 'Slack bot token' });
   Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'Slack bot tokens cannot be rotated by a Lambda.' });
-  new SlackNotifier(stack, 'Slack', { deployomat, handler: notifier, token: SlackBotToken.fromSecret(secret), channel: '#deploys' });
+  new SlackNotifier(stack, 'Slack', { deployomat, token: SlackBotToken.fromSecret(secret), channel: '#deploys' });
 }
 
 beforeAll(() => {

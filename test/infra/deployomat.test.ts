@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../domain/config';
 import { catalog } from '../../events/catalog';
-import { handlers, queuedHandlers, resourceNames, rules, timerHandler } from '../../events/topology';
+import { coreHandlers, queuedHandlers as queuedOf, resourceNames, rules as rulesOf, timerHandler } from '../../events/topology';
 import { Deployomat, LEDGER_TTL_ATTRIBUTE } from '../../infra/cdk';
 import { ACCOUNT, newApp, newStack, props, REGION, refId, resolve, resourcesOf, type CfnResource, type CfnTemplate } from './helpers';
 
@@ -16,6 +16,10 @@ import { ACCOUNT, newApp, newStack, props, REGION, refId, resolve, resourcesOf, 
  * derived from events/topology.ts. This file also builds the real bundles (esbuild), once.
  */
 const names = resourceNames();
+// The construct installs the core of the topology; feature handlers (e.g. `slack`) have constructs of their own.
+const handlers = coreHandlers();
+const queuedHandlers = () => queuedOf(handlers);
+const rules = (n: typeof names) => rulesOf(n, handlers);
 const deadLetterSpec = handlers.find((h) => h.trigger.kind === 'dead-letters');
 
 let app: App;

@@ -1,7 +1,6 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,9 @@ import {
   SLACK_ENV,
   SlackBotToken,
   SlackNotifier,
+  type SlackNotifierProps,
 } from '../../infra/cdk';
+import { handlers, resourceNames, rules } from '../../events/topology';
 import { allStatements, asList, newApp, newStack, props, resourcesOf, type CfnTemplate } from './helpers';
 
 /** The account-role constructs, the CI parameters and the Slack wiring, as templates. */
@@ -164,43 +165,62 @@ describe('Construct: CiParameters', () => {
 });
 
 describe('Construct: SlackNotifier', () => {
-  const notifierFunction = (stack: Stack) =>
-    new lambda.Function(stack, 'Notifier', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      timeout: Duration.seconds(20),
-      code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
-    });
-  const synth = (token: (stack: Stack) => SlackBotToken) => {
+  const synth = (token: (stack: Stack) => SlackBotToken, extra: Partial<SlackNotifierProps> = {}) => {
     const stack = newStack(newApp(), 'Slack');
     const d = new Deployomat(stack, 'Deployomat', { environment: 'development', organizationPrefix: 'acme' });
-    new SlackNotifier(stack, 'Slack', { deployomat: d, handler: notifierFunction(stack), token: token(stack), channel: '#deploys' });
-    return Template.fromStack(stack);
+    const notifier = new SlackNotifier(stack, 'Slack', { deployomat: d, token: token(stack), channel: '#deploys', ...extra });
+    return { t: Template.fromStack(stack), notifier, deployomat: d };
   };
+  const spec = handlers.find((h) => h.feature === 'slack')!;
 
-  it("subscribes to how deploys end (never to replays) through a queue with a dead-letter queue", () => {
-    const t = synth((stack) => SlackBotToken.fromSecret(new secretsmanager.Secret(stack, 'Token')));
-    t.hasResourceProperties('AWS::Events::Rule', {
-      Name: 'deployomat-slack-notifier',
-      EventPattern: { source: [LIFECYCLE_SOURCE], 'detail-type': [...DEFAULT_NOTIFIED], 'replay-name': [{ exists: false }] },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SlackQueue'), 'Arn'] } })],
+  it("builds the topology's notifier, which the Deployomat construct leaves out", () => {
+    const { t, deployomat } = synth((stack) => SlackBotToken.fromSecret(new secretsmanager.Secret(stack, 'Token')));
+    expect(spec).toMatchObject({ name: 'notify-slack', entry: 'handlers/notify-slack.ts' });
+    expect(deployomat.functions.has(spec.name)).toBe(false);
+    expect(deployomat.queues.has(spec.name)).toBe(false);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'deployomat-notify-slack',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: spec.timeoutSeconds,
+      MemorySize: spec.memoryMb,
+      Environment: { Variables: Match.objectLike({ DEPLOYOMAT_SLACK_CHANNEL: '#deploys', DEPLOYOMAT_TABLE_NAME: { Ref: Match.stringLikeRegexp('^DeployomatLedger') } }) },
     });
+  });
+
+  it("subscribes to the spec's events (never to replays) through a queue with a dead-letter queue", () => {
+    const { t, notifier } = synth((stack) => SlackBotToken.fromSecret(new secretsmanager.Secret(stack, 'Token')));
+    const expected = rules(resourceNames(), [spec]);
+    expect(expected.map((r) => r.name)).toEqual(['deployomat-notify-slack', 'deployomat-notify-slack-2']);
+    expect(notifier.rules).toHaveLength(expected.length);
+    for (const rule of expected) {
+      t.hasResourceProperties('AWS::Events::Rule', {
+        Name: rule.name,
+        EventPattern: { ...rule.pattern, 'replay-name': [{ exists: false }] },
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SlackQueue'), 'Arn'] } })],
+      });
+    }
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: [LIFECYCLE_SOURCE], 'detail-type': [...DEFAULT_NOTIFIED], 'replay-name': [{ exists: false }] },
+    });
+    expect(DEFAULT_NOTIFIED).toEqual(expect.arrayContaining(['DeployCompleted', 'DeployFailed', 'DeployCancelled', 'DeployRejected', 'UndeployCompleted']));
     t.hasResourceProperties('AWS::SQS::Queue', {
-      QueueName: 'deployomat-slack-notifier',
-      VisibilityTimeout: 120,
-      RedrivePolicy: { maxReceiveCount: 5 },
+      QueueName: 'deployomat-notify-slack',
+      VisibilityTimeout: spec.queue.visibilityTimeoutSeconds,
+      RedrivePolicy: { maxReceiveCount: spec.queue.maxReceiveCount },
     });
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: Match.stringLikeRegexp('^Notifier') },
+      FunctionName: { Ref: Match.stringLikeRegexp('^SlackFunction') },
+      BatchSize: spec.queue.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 
   it('gives the function a Secrets Manager token by reference, and read access to it only', () => {
-    const t = synth((stack) => SlackBotToken.fromSecret(new secretsmanager.Secret(stack, 'Token')));
+    const { t } = synth((stack) => SlackBotToken.fromSecret(new secretsmanager.Secret(stack, 'Token')));
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: { [SLACK_ENV.channel]: '#deploys', [SLACK_ENV.secretArn]: { Ref: Match.stringLikeRegexp('^Token') } },
+        Variables: Match.objectLike({ [SLACK_ENV.channel]: '#deploys', [SLACK_ENV.secretArn]: { Ref: Match.stringLikeRegexp('^Token') } }),
       },
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
@@ -213,10 +233,12 @@ describe('Construct: SlackNotifier', () => {
         ]),
       },
     });
+    const variables = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => JSON.stringify(f.Properties.Environment));
+    expect(variables.some((v) => v.includes('xoxb'))).toBe(false);
   });
 
   it('or an SSM SecureString by name, with decryption by its key', () => {
-    const t = synth((stack) =>
+    const { t } = synth((stack) =>
       SlackBotToken.fromSecureStringParameter(
         ssm.StringParameter.fromSecureStringParameterAttributes(stack, 'Token', {
           parameterName: '/acme/slack/bot_token',
@@ -225,7 +247,7 @@ describe('Construct: SlackNotifier', () => {
       ),
     );
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { [SLACK_ENV.channel]: '#deploys', [SLACK_ENV.parameterName]: '/acme/slack/bot_token' } },
+      Environment: { Variables: Match.objectLike({ [SLACK_ENV.channel]: '#deploys', [SLACK_ENV.parameterName]: '/acme/slack/bot_token' }) },
     });
     const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
       (p) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
@@ -234,17 +256,20 @@ describe('Construct: SlackNotifier', () => {
     expect(statements.some((s) => asList(s.Action).includes('kms:Decrypt'))).toBe(true);
   });
 
-  it.each([
-    [{ detailTypes: ['DeployRequested' as const] }, 'detailTypes must be lifecycle events of the catalog (got ["DeployRequested"])'],
-    [{ detailTypes: [] }, 'detailTypes must be lifecycle events of the catalog (got [])'],
-    [{ channel: 'deploys and more' }, 'channel must be a Slack channel name or id (got "deploys and more")'],
-  ])('rejects %j', (overrides, message) => {
+  it('may only read and write items of the ledger table', () => {
+    const { t } = synth((stack) => SlackBotToken.fromSecret(new secretsmanager.Secret(stack, 'Token')));
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('SlackRole'))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+    const dynamo = statements.filter((s) => asList(s.Action).some((a) => String(a).startsWith('dynamodb:')));
+    expect(dynamo.flatMap((s) => asList(s.Action)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+
+  it.each([[{ channel: 'deploys and more' }, 'channel must be a Slack channel name or id (got "deploys and more")']])('rejects %j', (overrides, message) => {
     const stack = newStack(newApp(), 'SlackInvalid');
     const d = new Deployomat(stack, 'Deployomat', { environment: 'development', organizationPrefix: 'acme' });
     const token = SlackBotToken.fromSecret(new secretsmanager.Secret(stack, 'Token'));
-    expect(
-      () => new SlackNotifier(stack, 'Slack', { deployomat: d, handler: notifierFunction(stack), token, channel: '#deploys', ...overrides }),
-    ).toThrow(message);
+    expect(() => new SlackNotifier(stack, 'Slack', { deployomat: d, token, ...overrides })).toThrow(message);
   });
 });
 

@@ -1,0 +1,244 @@
+import type { NotifyEvent } from './events';
+import { elapsedSeconds, isFinal, type DeployView, type UndeployView, type View } from './view';
+
+/**
+ * What the Slack messages say, as pure functions of a view or an event. `text` carries the whole
+ * message (Slack shows it in notifications and where blocks cannot be shown); the blocks lay the
+ * same content out.
+ */
+
+/** The Block Kit subset used here (structurally Slack's `SectionBlock` / `ContextBlock`). */
+export interface MrkdwnText {
+  type: 'mrkdwn';
+  text: string;
+}
+export type Block =
+  | { type: 'section'; text: MrkdwnText }
+  | { type: 'section'; fields: MrkdwnText[] }
+  | { type: 'context'; elements: MrkdwnText[] };
+
+export interface Rendered {
+  text: string;
+  blocks: Block[];
+}
+
+/** Slack's control characters in user-supplied text (reasons, names). */
+export const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const code = (s: string) => `\`${escape(s)}\``;
+const bold = (s: string) => `*${escape(s)}*`;
+const mrkdwn = (text: string): MrkdwnText => ({ type: 'mrkdwn', text });
+/** Block Kit caps a section's text at 3000 characters. */
+const cap = (s: string, max = 2900) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${Math.floor(m / 60)} h`;
+}
+
+/** `▰▰▰▰▰▱▱▱▱▱ 50 %`: traffic on the new version. */
+export function trafficBar(percent: number): string {
+  const p = Math.max(0, Math.min(100, Math.round(percent)));
+  const filled = Math.round(p / 10);
+  return `${'▰'.repeat(filled)}${'▱'.repeat(10 - filled)} ${p} %`;
+}
+
+const PHASE_WORDS: Record<string, string> = {
+  Starting: 'starting',
+  WaitingHealthy: 'waiting for healthy instances',
+  Shifting: 'shifting traffic',
+  Baking: 'baking',
+  RollingBack: 'rolling back',
+};
+const phaseWords = (phase: string | undefined) => (phase ? (PHASE_WORDS[phase] ?? phase) : 'unknown phase');
+const bullets = (items: readonly string[]) => items.map((r) => `• ${escape(r)}`).join('\n');
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/** The one message of a deploy or undeploy, as it stands. */
+export function renderMessage(view: View): Rendered {
+  return view.kind === 'deploy' ? renderDeploy(view) : renderUndeploy(view);
+}
+
+function deployHeadline(v: DeployView): string {
+  const on = `${bold(v.service)} to ${bold(v.account)}`;
+  switch (v.phase) {
+    case 'Completed':
+      return `✅ Deployed ${on}`;
+    case 'Failed':
+      return `❌ Deploy of ${on} failed`;
+    case 'Cancelled':
+      return `🛑 Deploy of ${on} cancelled`;
+    case 'Rejected':
+      return `⛔ Deploy of ${on} rejected`;
+    case 'RollingBack':
+      return v.rollbackErrors?.length ? `🚨 Rollback of ${on} needs attention` : `↩️ Rolling back the deploy of ${on}`;
+    default:
+      return `🚀 Deploying ${on}`;
+  }
+}
+
+function deployStatus(v: DeployView): string {
+  const elapsed = elapsedSeconds(v);
+  switch (v.phase) {
+    case 'Requested':
+      return 'Starting';
+    case 'WaitingHealthy':
+      return v.wanted !== undefined ? `Waiting for ${plural(v.wanted, 'instance')} to become healthy` : 'Waiting for healthy instances';
+    case 'Shifting':
+      return v.percent !== undefined && v.step !== undefined && v.steps !== undefined
+        ? `Shifting traffic: ${v.percent} % on the new version (step ${v.step}/${v.steps})`
+        : `Instances healthy${v.healthy !== undefined ? ` (${v.healthy}/${v.wanted ?? v.healthy})` : ''}, shifting traffic`;
+    case 'Baking':
+      return v.rollout === 'non-web' ? 'Baking: old and new versions side by side' : 'Baking: 100 % on the new version';
+    case 'RollingBack': {
+      const why = v.rollback ? ` (${escape(v.rollback.cause)}): ${escape(v.rollback.reason)}` : '';
+      return `Rolling back from ${phaseWords(v.rollback?.fromPhase)}${why}`;
+    }
+    case 'Completed':
+      return `Completed${elapsed !== undefined ? ` in ${formatDuration(elapsed)}` : ''}${v.previousAsgName ? `; previous version ${code(v.previousAsgName)} removed` : ''}`;
+    case 'Failed':
+      return `Failed while ${phaseWords(v.endedInPhase)}; rolled back${elapsed !== undefined ? ` after ${formatDuration(elapsed)}` : ''}`;
+    case 'Cancelled':
+      return `Cancelled while ${phaseWords(v.endedInPhase)}: ${escape(v.rollback?.reason ?? 'no reason given')}; rolled back${elapsed !== undefined ? ` after ${formatDuration(elapsed)}` : ''}`;
+    case 'Rejected':
+      return 'Nothing was changed';
+  }
+}
+
+function deployFacts(v: DeployView): [string, string][] {
+  const facts: [string, string][] = [];
+  const ami = v.resolvedAmiId ?? v.amiId;
+  if (ami) facts.push(['AMI', v.amiId && v.resolvedAmiId && v.amiId !== v.resolvedAmiId ? `${code(v.resolvedAmiId)} (${code(v.amiId)})` : code(ami)]);
+  if (v.percent !== undefined && v.rollout !== 'non-web') facts.push(['Traffic on new', trafficBar(v.percent)]);
+  else if (v.rollout === 'non-web' && v.phase !== 'Rejected') facts.push(['Traffic', 'not a web service']);
+  const elapsed = v.phase === 'Rejected' ? undefined : elapsedSeconds(v);
+  if (elapsed !== undefined) facts.push([isFinal(v.phase) ? 'Duration' : 'Elapsed', formatDuration(elapsed)]);
+  if (v.asgName) facts.push(['New group', code(v.asgName)]);
+  return facts;
+}
+
+function renderDeploy(v: DeployView): Rendered {
+  const headline = deployHeadline(v);
+  const status = deployStatus(v);
+  const facts = deployFacts(v);
+  const sections: string[] = [];
+  if (v.reasons?.length) sections.push(bullets(v.reasons));
+  if (v.rollbackErrors?.length && !isFinal(v.phase)) {
+    sections.push(`Rollback failed; publish CancelRequested to retry it:\n${bullets(v.rollbackErrors)}`);
+  }
+  const context = `Deploy ${code(v.id)}`;
+  return assemble(headline, status, facts, sections, context);
+}
+
+function renderUndeploy(v: UndeployView): Rendered {
+  const on = `${bold(v.service)} from ${bold(v.account)}`;
+  const elapsed = elapsedSeconds(v);
+  let headline: string;
+  let status: string;
+  switch (v.phase) {
+    case 'Requested':
+      headline = `🧹 Undeploying ${on}`;
+      status = 'Removing the service';
+      break;
+    case 'Completed':
+      headline = `✅ Undeployed ${on}`;
+      status = `Removed ${v.asgName ? code(v.asgName) : 'the production group'}, ${plural(v.deletedTargetGroups ?? 0, 'target group')} and ${plural(v.deletedRules ?? 0, 'listener rule')}${elapsed !== undefined ? ` in ${formatDuration(elapsed)}` : ''}`;
+      break;
+    case 'Failed':
+      headline = `❌ Undeploy of ${on} failed`;
+      status = 'Publish UndeployRequested again to retry';
+      break;
+    case 'Rejected':
+      headline = `⛔ Undeploy of ${on} rejected`;
+      status = 'Nothing was changed';
+      break;
+  }
+  const facts: [string, string][] = elapsed !== undefined ? [[isFinal(v.phase) ? 'Duration' : 'Elapsed', formatDuration(elapsed)]] : [];
+  return assemble(headline, status, facts, v.reasons?.length ? [bullets(v.reasons)] : [], `Undeploy ${code(v.id)}`);
+}
+
+function assemble(headline: string, status: string, facts: [string, string][], sections: string[], context: string): Rendered {
+  const factText = facts.map(([k, val]) => `*${k}:* ${val}`);
+  const text = [headline, status, ...(factText.length ? [factText.join(' · ')] : []), ...sections].join('\n');
+  const blocks: Block[] = [{ type: 'section', text: mrkdwn(cap(`${headline}\n${status}`)) }];
+  if (factText.length) blocks.push({ type: 'section', fields: factText.map((f) => mrkdwn(cap(f, 1900))) });
+  for (const s of sections) blocks.push({ type: 'section', text: mrkdwn(cap(s)) });
+  blocks.push({ type: 'context', elements: [mrkdwn(context)] });
+  return { text: cap(text, 3900), blocks };
+}
+
+/** The thread reply for one step, or undefined for an event that has none (the requests). */
+export function renderStep(e: NotifyEvent): string | undefined {
+  switch (e.type) {
+    case 'AsgCloned': {
+      const d = e.detail;
+      return `Cloned ${code(d.AsgName)} (min ${d.MinSize}, max ${d.MaxSize}) with AMI ${code(d.AmiId)}, launch template version ${d.LaunchTemplate.Version}`;
+    }
+    case 'InstancesHealthy': {
+      const d = e.detail;
+      return `${d.Healthy}/${d.Wanted} instances healthy after ${formatDuration(d.WaitedSeconds)}`;
+    }
+    case 'TrafficShifted': {
+      const d = e.detail;
+      return `Traffic shifted: ${d.Percent} % on the new version (step ${d.Step}/${d.Steps})`;
+    }
+    case 'RollbackStarted': {
+      const d = e.detail;
+      return `Rolling back from ${phaseWords(d.FromPhase)} (${escape(d.Cause)}): ${escape(d.Reason)}`;
+    }
+    case 'TrafficRestored': {
+      const d = e.detail;
+      const what = d.RestoredRuleArns.length
+        ? `Traffic restored: 100 % on the previous version (${plural(d.RestoredRuleArns.length, 'rule')})`
+        : d.DeletedRuleArns.length
+          ? `Live ${d.DeletedRuleArns.length === 1 ? 'rule' : 'rules'} of the first deploy removed`
+          : 'No traffic to restore';
+      return `${what}; draining ${formatDuration(d.DrainSeconds)} before removing the new group`;
+    }
+    case 'DeployCompleted':
+      return `✅ Completed in ${formatDuration(e.detail.DurationSeconds)}`;
+    case 'DeployFailed':
+      return `❌ Failed while ${phaseWords(e.detail.Phase)}: ${escape(e.detail.Errors.join('; '))}`;
+    case 'DeployCancelled':
+      return `🛑 Cancelled after ${formatDuration(e.detail.DurationSeconds)}: ${escape(e.detail.Reason)}`;
+    case 'RollbackFailed':
+      return `🚨 Rollback failed: ${escape(e.detail.Errors.join('; '))}. Publish CancelRequested to retry it.`;
+    case 'DeployRejected':
+      return `⛔ Rejected: ${escape(e.detail.Reasons.join('; '))}`;
+    case 'UndeployCompleted':
+      return `✅ Undeployed in ${formatDuration(e.detail.DurationSeconds)}`;
+    case 'UndeployFailed':
+      return `❌ Failed: ${escape(e.detail.Errors.join('; '))}`;
+    case 'UndeployRejected':
+      return `⛔ Rejected: ${escape(e.detail.Reasons.join('; '))}`;
+    default:
+      return undefined;
+  }
+}
+
+/** A stand-alone message for an event with no deploy to attach to (a rejected cancel, a nameless request). */
+export function renderNotice(e: NotifyEvent): Rendered | undefined {
+  const where = (d: { AccountCanonicalSlug?: string; ServiceName?: string }) =>
+    d.ServiceName ? ` of ${bold(d.ServiceName)}${d.AccountCanonicalSlug ? ` on ${bold(d.AccountCanonicalSlug)}` : ''}` : '';
+  let headline: string;
+  let reasons: string[];
+  switch (e.type) {
+    case 'CancelRejected':
+      headline = `⛔ Cancel${where(e.detail)} rejected`;
+      reasons = e.detail.Reasons;
+      break;
+    case 'DeployRejected':
+      headline = `⛔ Deploy request${where(e.detail)} rejected`;
+      reasons = e.detail.Reasons;
+      break;
+    case 'UndeployRejected':
+      headline = `⛔ Undeploy request${where(e.detail)} rejected`;
+      reasons = e.detail.Reasons;
+      break;
+    default:
+      return undefined;
+  }
+  return assemble(headline, 'Nothing was changed', [], [bullets(reasons)], `Event ${code(e.id)}`);
+}

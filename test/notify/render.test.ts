@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import type { NotifyEvent } from '../../domain/notify/events';
+import { escape, formatDuration, renderMessage, renderNotice, renderStep, trafficBar } from '../../domain/notify/render';
+import { loadNotifierConfig, secretNameFromArn } from '../../domain/notify/slack';
+import type { DeployView, UndeployView } from '../../domain/notify/view';
+
+/** What the Slack messages say: pure functions of the view (the message) and of an event (a thread reply). */
+
+const base: DeployView = {
+  kind: 'deploy',
+  id: 'd-1',
+  account: 'acme-web',
+  service: 'shop',
+  skip: false,
+  phase: 'Requested',
+  seq: -1,
+  amiId: 'ami-1',
+  startedAt: '2026-01-01T12:00:00.000Z',
+  lastAt: '2026-01-01T12:00:00.000Z',
+  applied: ['DeployRequested'],
+};
+const ref = { DeployId: 'd-1', AccountCanonicalSlug: 'acme-web', ServiceName: 'shop' };
+const ev = (type: string, detail: Record<string, unknown>) => ({ id: 'e', time: '2026-01-01T12:00:00Z', type, detail }) as unknown as NotifyEvent;
+
+describe('Notify: the message of a deploy', () => {
+  it('announces a deploy as it starts', () => {
+    const r = renderMessage(base);
+    expect(r.text).toBe('🚀 Deploying *shop* to *acme-web*\nStarting\n*AMI:* `ami-1` · *Elapsed:* 0 s');
+    expect(r.blocks).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: '🚀 Deploying *shop* to *acme-web*\nStarting' } },
+      { type: 'section', fields: [{ type: 'mrkdwn', text: '*AMI:* `ami-1`' }, { type: 'mrkdwn', text: '*Elapsed:* 0 s' }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'Deploy `d-1`' }] },
+    ]);
+  });
+
+  it('shows the phase, the AMI resolved from a command, the traffic and the time so far while shifting', () => {
+    const r = renderMessage({
+      ...base,
+      amiId: '$name-prefix:shop-',
+      resolvedAmiId: 'ami-2',
+      asgName: 'shop-20260101T120001Z',
+      rollout: 'web',
+      phase: 'Shifting',
+      seq: 2,
+      percent: 40,
+      step: 2,
+      steps: 5,
+      lastAt: '2026-01-01T12:01:05.000Z',
+    });
+    expect(r.text).toBe(
+      [
+        '🚀 Deploying *shop* to *acme-web*',
+        'Shifting traffic: 40 % on the new version (step 2/5)',
+        '*AMI:* `ami-2` (`$name-prefix:shop-`) · *Traffic on new:* ▰▰▰▰▱▱▱▱▱▱ 40 % · *Elapsed:* 1 min 5 s · *New group:* `shop-20260101T120001Z`',
+      ].join('\n'),
+    );
+  });
+
+  it('ends completed ✅ with the duration the deploy reported', () => {
+    const r = renderMessage({ ...base, rollout: 'web', phase: 'Completed', percent: 100, durationSeconds: 42.4, previousAsgName: 'shop-old', asgName: 'shop-new' });
+    expect(r.text.split('\n').slice(0, 2)).toEqual(['✅ Deployed *shop* to *acme-web*', 'Completed in 42 s; previous version `shop-old` removed']);
+    expect(r.text).toContain('*Duration:* 42 s');
+  });
+
+  it('ends failed ❌ with every reason, escaped for Slack', () => {
+    const r = renderMessage({ ...base, phase: 'Failed', endedInPhase: 'WaitingHealthy', reasons: ['Only 0 of 2 healthy', 'see <logs> & retry'], lastAt: '2026-01-01T12:00:30.000Z' });
+    expect(r.text).toBe(
+      [
+        '❌ Deploy of *shop* to *acme-web* failed',
+        'Failed while waiting for healthy instances; rolled back after 30 s',
+        '*AMI:* `ami-1` · *Duration:* 30 s',
+        '• Only 0 of 2 healthy\n• see &lt;logs&gt; &amp; retry',
+      ].join('\n'),
+    );
+    expect(r.blocks).toContainEqual({ type: 'section', text: { type: 'mrkdwn', text: '• Only 0 of 2 healthy\n• see &lt;logs&gt; &amp; retry' } });
+  });
+
+  it('ends cancelled 🛑 with the reason, and rejected ⛔ with every reason', () => {
+    const cancelled = renderMessage({ ...base, phase: 'Cancelled', endedInPhase: 'Shifting', rollback: { cause: 'cancel', reason: 'wrong build', fromPhase: 'Shifting' }, durationSeconds: 9 });
+    expect(cancelled.text.split('\n').slice(0, 2)).toEqual(['🛑 Deploy of *shop* to *acme-web* cancelled', 'Cancelled while shifting traffic: wrong build; rolled back after 9 s']);
+    const rejected = renderMessage({ ...base, phase: 'Rejected', reasons: ['AmiId: unknown AmiId command', 'DeployConfig.WaitPerStep: must not be negative'] });
+    expect(rejected.text).toBe(
+      '⛔ Deploy of *shop* to *acme-web* rejected\nNothing was changed\n*AMI:* `ami-1`\n• AmiId: unknown AmiId command\n• DeployConfig.WaitPerStep: must not be negative',
+    );
+  });
+
+  it('raises a rollback that gave up', () => {
+    const r = renderMessage({ ...base, phase: 'RollingBack', rollback: { cause: 'failure', reason: 'boom', fromPhase: 'Baking' }, rollbackErrors: ['restore-traffic dead-lettered'] });
+    expect(r.text).toContain('🚨 Rollback of *shop* to *acme-web* needs attention\nRolling back from baking (failure): boom');
+    expect(r.text).toContain('Rollback failed; publish CancelRequested to retry it:\n• restore-traffic dead-lettered');
+  });
+
+  it('says what a non-web service does instead of traffic', () => {
+    expect(renderMessage({ ...base, rollout: 'non-web', phase: 'Baking' }).text).toContain('Baking: old and new versions side by side\n*AMI:* `ami-1` · *Traffic:* not a web service');
+  });
+});
+
+describe('Notify: the message of an undeploy', () => {
+  const undeploy: UndeployView = { kind: 'undeploy', id: 'u-1', account: 'acme-web', service: 'shop', skip: false, phase: 'Requested', applied: [] };
+  it.each([
+    [undeploy, '🧹 Undeploying *shop* from *acme-web*\nRemoving the service'],
+    [{ ...undeploy, phase: 'Completed', asgName: 'shop-x', deletedTargetGroups: 1, deletedRules: 2, durationSeconds: 3 }, '✅ Undeployed *shop* from *acme-web*\nRemoved `shop-x`, 1 target group and 2 listener rules in 3 s'],
+    [{ ...undeploy, phase: 'Failed', reasons: ['boom'] }, '❌ Undeploy of *shop* from *acme-web* failed\nPublish UndeployRequested again to retry'],
+    [{ ...undeploy, phase: 'Rejected', reasons: ['AllowUndeploy is false'] }, '⛔ Undeploy of *shop* from *acme-web* rejected\nNothing was changed'],
+  ] as [UndeployView, string][])('%#: %s', (view, start) => {
+    expect(renderMessage(view).text.startsWith(start)).toBe(true);
+  });
+});
+
+describe('Notify: the thread replies', () => {
+  it.each([
+    ['DeployRequested', { ...ref, AmiId: 'ami-1', DeployConfig: {} }, undefined],
+    [
+      'AsgCloned',
+      { ...ref, Seq: 0, AmiId: 'ami-1', AsgName: 'shop-x', LaunchTemplate: { LaunchTemplateId: 'lt', Version: 3 }, MinSize: 2, MaxSize: 4, Rollout: 'web', RuleArns: [] },
+      'Cloned `shop-x` (min 2, max 4) with AMI `ami-1`, launch template version 3',
+    ],
+    ['InstancesHealthy', { ...ref, Seq: 1, Healthy: 2, Wanted: 2, WaitedSeconds: 75 }, '2/2 instances healthy after 1 min 15 s'],
+    ['TrafficShifted', { ...ref, Seq: 2, Step: 1, Steps: 4, Percent: 25 }, 'Traffic shifted: 25 % on the new version (step 1/4)'],
+    ['RollbackStarted', { ...ref, Seq: 3, Cause: 'deadline', Reason: 'too slow', FromPhase: 'Baking' }, 'Rolling back from baking (deadline): too slow'],
+    ['TrafficRestored', { ...ref, Seq: 4, RestoredRuleArns: ['a', 'b'], DeletedRuleArns: [], DrainSeconds: 15 }, 'Traffic restored: 100 % on the previous version (2 rules); draining 15 s before removing the new group'],
+    ['TrafficRestored', { ...ref, Seq: 4, RestoredRuleArns: [], DeletedRuleArns: ['a'], DrainSeconds: 0 }, 'Live rule of the first deploy removed; draining 0 s before removing the new group'],
+    ['DeployCompleted', { ...ref, Seq: 5, AmiId: 'ami-1', AsgName: 'x', DurationSeconds: 61 }, '✅ Completed in 1 min 1 s'],
+    ['DeployFailed', { ...ref, Seq: 5, Phase: 'Shifting', Errors: ['a', 'b'] }, '❌ Failed while shifting traffic: a; b'],
+    ['DeployCancelled', { ...ref, Seq: 5, Reason: 'by <me>', FromPhase: 'Baking', DurationSeconds: 5 }, '🛑 Cancelled after 5 s: by &lt;me&gt;'],
+    ['RollbackFailed', { ...ref, Seq: 5, Errors: ['x'] }, '🚨 Rollback failed: x. Publish CancelRequested to retry it.'],
+    ['DeployRejected', { ...ref, Reasons: ['a', 'b'] }, '⛔ Rejected: a; b'],
+    ['UndeployCompleted', { UndeployId: 'u', AccountCanonicalSlug: 'a', ServiceName: 's', AsgName: 'x', DeletedTargetGroupArns: [], DeletedRuleArns: [], DurationSeconds: 2 }, '✅ Undeployed in 2 s'],
+    ['UndeployFailed', { UndeployId: 'u', AccountCanonicalSlug: 'a', ServiceName: 's', Errors: ['x'] }, '❌ Failed: x'],
+  ])('%s → %s', (type, detail, expected) => {
+    expect(renderStep(ev(type, detail))).toBe(expected);
+  });
+
+  it('posts a notice for what has no deploy to attach to', () => {
+    expect(renderNotice(ev('CancelRejected', { AccountCanonicalSlug: 'acme-web', ServiceName: 'shop', Reasons: ['nothing to cancel'] }))?.text).toBe(
+      '⛔ Cancel of *shop* on *acme-web* rejected\nNothing was changed\n• nothing to cancel',
+    );
+    expect(renderNotice(ev('DeployRejected', { Reasons: ['the event detail must be a JSON object'] }))?.text).toBe(
+      '⛔ Deploy request rejected\nNothing was changed\n• the event detail must be a JSON object',
+    );
+  });
+});
+
+describe('Notify: formatting', () => {
+  it.each([
+    [0, '0 s'],
+    [59.6, '1 min'],
+    [61, '1 min 1 s'],
+    [3600, '1 h'],
+    [3725, '1 h 2 min'],
+  ])('formatDuration(%s) = %s', (s, text) => expect(formatDuration(s)).toBe(text));
+
+  it('draws traffic on ten cells', () => {
+    expect(trafficBar(0)).toBe('▱▱▱▱▱▱▱▱▱▱ 0 %');
+    expect(trafficBar(25)).toBe('▰▰▰▱▱▱▱▱▱▱ 25 %');
+    expect(trafficBar(100)).toBe('▰▰▰▰▰▰▰▰▰▰ 100 %');
+  });
+
+  it("escapes Slack's control characters", () => {
+    expect(escape('<!channel> & <@U1>')).toBe('&lt;!channel&gt; &amp; &lt;@U1&gt;');
+  });
+});
+
+describe('Notify: configuration', () => {
+  const env = { DEPLOYOMAT_TABLE_NAME: 't', DEPLOYOMAT_SLACK_CHANNEL: 'C123' };
+  it('takes the token from the environment locally, else reads it by reference', () => {
+    expect(loadNotifierConfig({ ...env, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: 'http://127.0.0.1:1/api/' })).toEqual({
+      tableName: 't',
+      channel: 'C123',
+      apiUrl: 'http://127.0.0.1:1/api/',
+      token: { kind: 'value', value: 'xoxb-1' },
+    });
+    expect(loadNotifierConfig({ ...env, SLACK_BOT_TOKEN_PARAMETER_NAME: '/acme/slack' }).token).toEqual({ kind: 'parameter', name: '/acme/slack' });
+    expect(loadNotifierConfig({ ...env, SLACK_BOT_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:slack-AbCdEf' }).token).toEqual({
+      kind: 'secret',
+      arn: 'arn:aws:secretsmanager:us-east-1:1:secret:slack-AbCdEf',
+    });
+  });
+
+  it('says what is missing', () => {
+    expect(() => loadNotifierConfig(env)).toThrow(/no bot token: set SLACK_BOT_TOKEN_SECRET_ARN or SLACK_BOT_TOKEN_PARAMETER_NAME/);
+    expect(() => loadNotifierConfig({ SLACK_BOT_TOKEN: 'x' })).toThrow(/check DEPLOYOMAT_TABLE_NAME, DEPLOYOMAT_SLACK_CHANNEL/);
+  });
+
+  it("names a secret by its ARN's name, without Secrets Manager's suffix", () => {
+    expect(secretNameFromArn('arn:aws:secretsmanager:us-east-1:111111111111:secret:deploys/slack-AbCdEf')).toBe('deploys/slack');
+    expect(() => secretNameFromArn('arn:aws:ssm:us-east-1:1:parameter/x')).toThrow(/not a Secrets Manager secret ARN/);
+  });
+});
