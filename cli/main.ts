@@ -55,6 +55,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--automatic-undeploy-minutes <m>', 'undeploy automatically this long after the deploy completes')
     .option('--skip-notifications', 'no notifications except failures')
     .option('--deploy-id <id>', 'deploy id (default <service>-<yyyymmddThhmmss>-<random>); publishing the same id twice starts one deploy')
+    .option('--requested-by <who>', 'who or what asks, kept in the history (default: the CI run, or user@host)')
     .option('--wait', 'follow the deploy; exit 0 when completed, 1 when it fails, is cancelled or rejected')
     .action(action(deploy));
 

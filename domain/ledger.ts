@@ -52,6 +52,7 @@ export const DeployRequest = z.object({
   RoleArn: z.string(),
   Org: z.string(),
   ListenerArns: z.array(z.string()),
+  RequestedBy: z.string().optional(),
 });
 export type DeployRequest = z.output<typeof DeployRequest>;
 
@@ -427,6 +428,7 @@ function deploymentRecord(key: ServiceKey, request: DeployRequest, phase: Phase,
     AmiId: request.AmiId,
     Config: request.Config,
     StartedAt: request.StartedAt,
+    RequestedBy: request.RequestedBy,
     Phase: phase,
     UpdatedAt: now,
   };

@@ -52,6 +52,11 @@ export const DeployRequested = z
     AmiId,
     DeployConfig: DeployConfig.default(() => DeployConfig.parse({})),
     DeployId: DeployId.optional(),
+    /**
+     * Who or what asked (free text, e.g. `alice@laptop` or `ci:github/acme/shop#412`), kept in the
+     * deploy's history. EventBridge does not tell subscribers who published an event.
+     */
+    RequestedBy: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
   })
   .strict();
 export type DeployRequested = z.output<typeof DeployRequested>;

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { DeployRequested } from '../../events/client';
 import { println, type Context } from '../context';
 import { withSubscription } from '../follow';
@@ -18,6 +19,7 @@ export interface DeployOptions {
   automaticUndeployMinutes?: string;
   skipNotifications?: boolean;
   deployId?: string;
+  requestedBy?: string;
   wait?: boolean;
 }
 
@@ -25,6 +27,7 @@ const FLAGS = {
   ...KEY_FLAGS,
   AmiId: '--ami',
   DeployId: '--deploy-id',
+  RequestedBy: '--requested-by',
   'DeployConfig.BakeTime': '--bake-time',
   'DeployConfig.TrafficShiftPerStep': '--traffic-shift-per-step',
   'DeployConfig.WaitPerStep': '--wait-per-step',
@@ -43,6 +46,14 @@ export function generateDeployId(service: string, now = new Date()): string {
   return `${head}-${stamp}-${random}`;
 }
 
+/** Who is asking, for the history: CI's own identity where there is one, else user@host. */
+export function requester(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GITHUB_ACTIONS) return `ci:github/${env.GITHUB_REPOSITORY ?? '?'}#${env.GITHUB_RUN_ID ?? '?'} (${env.GITHUB_ACTOR ?? '?'})`;
+  if (env.GITLAB_CI) return `ci:gitlab/${env.CI_PROJECT_PATH ?? '?'}#${env.CI_PIPELINE_ID ?? '?'} (${env.GITLAB_USER_LOGIN ?? '?'})`;
+  if (env.CI) return `ci:${env.CI_NAME ?? 'unknown'}`;
+  return `${env.USER ?? env.USERNAME ?? 'someone'}@${hostname()} (deployomat CLI)`;
+}
+
 /** deploy: validate, publish DeployRequested with a generated id, print it; --wait follows it. */
 export async function deploy(ctx: Context, o: DeployOptions): Promise<number> {
   const request = validate(
@@ -52,6 +63,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<number> {
       ServiceName: o.service,
       AmiId: o.ami,
       DeployId: o.deployId ?? generateDeployId(o.service ?? 'deploy'),
+      RequestedBy: o.requestedBy ?? requester(),
       DeployConfig: defined({
         BakeTime: toNumber(o.bakeTime),
         TrafficShiftPerStep: toNumber(o.trafficShiftPerStep),

@@ -37,6 +37,7 @@ export async function history(ctx: Context, o: { account?: string; service?: str
     const errors = Array.isArray(d.Errors) ? d.Errors.map(String) : [];
     for (const e of errors) println(ctx.stdout, `    error: ${e}`);
     if (d.CancelReason) println(ctx.stdout, `    cancelled: ${String(d.CancelReason)}`);
+    if (d.RequestedBy) println(ctx.stdout, `    requested by: ${String(d.RequestedBy)}`);
   });
   return EXIT.ok;
 }

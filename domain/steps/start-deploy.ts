@@ -77,6 +77,7 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
     RoleArn: resolved.account.roleArn,
     Org: resolved.account.org,
     ListenerArns: resolved.listeners,
+    RequestedBy: input.RequestedBy,
   };
   for (let attempt = 1; attempt <= 5; attempt++) {
     if (await ctx.ledger.take(key, request, envelope.id)) {

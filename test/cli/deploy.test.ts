@@ -18,7 +18,7 @@ describe('deployomat deploy --wait, history (CLI on the emulator)', () => {
   afterAll(async () => t?.stop());
 
   it('follows a first deploy and a blue/green deploy to 100 % and exits 0', async () => {
-    const first = await deploy('--ami', svc.amis['shop-v1']!, ...fast, '--deploy-id', 'shop-first', '--wait');
+    const first = await deploy('--ami', svc.amis['shop-v1']!, ...fast, '--deploy-id', 'shop-first', '--requested-by', 'alice (release 1.0)', '--wait');
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('first deploy: the new rule serves');
 
@@ -61,6 +61,9 @@ describe('deployomat deploy --wait, history (CLI on the emulator)', () => {
     expect(rows[1]).toMatch(/^shop-\d{8}T\d{6}-\w{4}\s+Completed\s+[\d.]+ s/);
     expect(rows[1]).toContain(svc.amis['shop-v2']);
     expect(rows[2]).toMatch(/^shop-first\s+Completed/);
+    // Who asked: as given, or the CLI's default (user@host, or the CI run).
+    expect(r.stdout).toContain('requested by: alice (release 1.0)');
+    expect(r.stdout).toMatch(/requested by: .+@.+ \(deployomat CLI\)|requested by: ci:/);
     expect(r.stdout).toMatch(/error: .*healthy/i);
 
     const limited = await cli([...globals(t), 'history', '--account', slug, '--service', service, '--limit', '1']);
