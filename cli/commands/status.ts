@@ -1,6 +1,6 @@
-import { DescribeRulesCommand, DescribeTargetGroupsCommand, type ElasticLoadBalancingV2Client, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupsCommand, type ElasticLoadBalancingV2Client, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
-import { forwardTargets } from '../../domain/aws/listener-rules';
+import { forwardTargets, listRules } from '../../domain/aws/listener-rules';
 import type { ServiceState } from '../../domain/ledger';
 import { targetGroupName } from '../../domain/naming';
 import { AccountSlug, ServiceName } from '../../events/names';
@@ -76,7 +76,7 @@ async function trafficLines(ctx: Context, s: ServiceState, elbs: Map<string, Pro
     const ownName = new RegExp(`^${escape(targetGroupName(s.ServiceName, ''))}\\d{8}T\\d{6}Z$`);
     const lines: string[] = [];
     for (const listenerArn of listeners) {
-      const rules = (await describeRules(elb, listenerArn)).filter((r) => !r.IsDefault && forwardOf(r).length);
+      const rules = (await listRules(elb, listenerArn)).filter((r) => !r.IsDefault && forwardOf(r).length);
       const names = await targetGroupNames(elb, [...new Set(rules.flatMap((r) => forwardOf(r).map((f) => f.arn)))]);
       const live = rules.filter((r) => planned.has(r.RuleArn!) || forwardOf(r).some((f) => ownName.test(names.get(f.arn) ?? '')));
       for (const rule of live) {
@@ -96,17 +96,6 @@ async function trafficLines(ctx: Context, s: ServiceState, elbs: Map<string, Pro
 const forwardOf = (r: Rule) => forwardTargets(r.Actions?.find((a) => a.Type === 'forward'));
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const shortListener = (arn: string) => arn.replace(/^arn:[^:]+:elasticloadbalancing:[^:]+:[^:]+:/, '');
-
-async function describeRules(elb: ElasticLoadBalancingV2Client, listenerArn: string): Promise<Rule[]> {
-  const rules: Rule[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
-    rules.push(...(out.Rules ?? []));
-    marker = out.NextMarker;
-  } while (marker);
-  return rules;
-}
 
 async function targetGroupNames(elb: ElasticLoadBalancingV2Client, arns: string[]): Promise<Map<string, string>> {
   const names = new Map<string, string>();

@@ -32,7 +32,8 @@ export function forwardTargets(action: Action | undefined): { arn: string; weigh
 
 const forwardAction = (rule: Rule) => rule.Actions?.find((a) => a.Type === 'forward');
 
-async function listRules(elb: ElasticLoadBalancingV2Client, listenerArn: string): Promise<Rule[]> {
+/** Every rule of a listener (all pages). */
+export async function listRules(elb: ElasticLoadBalancingV2Client, listenerArn: string): Promise<Rule[]> {
   const rules: Rule[] = [];
   let marker: string | undefined;
   do {
