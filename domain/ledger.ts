@@ -187,7 +187,7 @@ export class Ledger {
       OutboxCause: cause,
       UpdatedAt: now,
     });
-    const finished = FINISHED_PHASES.map((_, i) => `:done${i}`).join(', ');
+    const { finished, finishedValues } = finishedPhases();
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -213,7 +213,7 @@ export class Ledger {
                 },
                 ExpressionAttributeValues: {
                   ...update.values,
-                  ...Object.fromEntries(FINISHED_PHASES.map((p, i) => [`:done${i}`, p])),
+                  ...finishedValues,
                   ':empty': '',
                   ':undeploying': 'undeploying',
                 },
@@ -249,7 +249,7 @@ export class Ledger {
    * changed meanwhile (the caller should look again).
    */
   async enqueue(key: ServiceKey, holder: string, waiting: Waiting): Promise<{ replaced?: Waiting } | false> {
-    const finished = FINISHED_PHASES.map((_, i) => `:done${i}`).join(', ');
+    const { finished, finishedValues } = finishedPhases();
     try {
       const out = await this.db.send(
         new UpdateCommand({
@@ -261,7 +261,7 @@ export class Ledger {
           ExpressionAttributeValues: {
             ':holder': holder,
             ':waiting': waiting,
-            ...Object.fromEntries(FINISHED_PHASES.map((p, i) => [`:done${i}`, p])),
+            ...finishedValues,
           },
           ReturnValues: 'UPDATED_OLD',
         }),
@@ -280,7 +280,7 @@ export class Ledger {
    */
   async takeForUndeploy(key: ServiceKey, undeployId: string, cause: string, request: Record<string, unknown>): Promise<boolean> {
     const now = new Date().toISOString();
-    const finished = FINISHED_PHASES.map((_, i) => `:done${i}`).join(', ');
+    const { finished, finishedValues } = finishedPhases();
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -304,7 +304,7 @@ export class Ledger {
                   '#updated': 'UpdatedAt',
                 },
                 ExpressionAttributeValues: {
-                  ...Object.fromEntries(FINISHED_PHASES.map((p, i) => [`:done${i}`, p])),
+                  ...finishedValues,
                   ':empty': '',
                   ':allow': 'allow',
                   ':undeploying': 'undeploying',
@@ -412,6 +412,14 @@ export class Ledger {
       throw err;
     }
   }
+}
+
+/** `:done0, :done1…` and their values, for conditions on "the service is at rest". */
+function finishedPhases() {
+  return {
+    finished: FINISHED_PHASES.map((_, i) => `:done${i}`).join(', '),
+    finishedValues: Object.fromEntries(FINISHED_PHASES.map((p, i) => [`:done${i}`, p])),
+  };
 }
 
 /** History records expire (the table's TTL attribute) after this long. */
