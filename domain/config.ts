@@ -22,6 +22,8 @@ const Env = z.object({
   DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default('self'),
   /** Seconds between health counts while waiting for new instances. */
   DEPLOYOMAT_HEALTH_CHECK_INTERVAL: z.coerce.number().positive().default(15),
+  /** Seconds between alarm checks during a bake with RollbackAlarms (traffic steps check before each step). */
+  DEPLOYOMAT_ALARM_CHECK_INTERVAL: z.coerce.number().positive().default(30),
   /** Seconds to let in-flight requests drain after traffic is restored, before deleting a rolled-back deploy. */
   DEPLOYOMAT_DRAIN_SECONDS: z.coerce.number().nonnegative().default(15),
   /** Slack added to a deploy's expected duration before the watchdog rolls it back. */
@@ -42,6 +44,7 @@ export interface Config {
   serviceName: string;
   amiOwners: string[];
   healthCheckIntervalSeconds: number;
+  alarmCheckIntervalSeconds: number;
   drainSeconds: number;
   deadlineMarginSeconds: number;
   retryBaseSeconds: number;
@@ -66,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceName: e.DEPLOYOMAT_SERVICE_NAME,
     amiOwners: e.DEPLOYOMAT_AMI_OWNERS.split(',').map((s) => s.trim()).filter(Boolean),
     healthCheckIntervalSeconds: e.DEPLOYOMAT_HEALTH_CHECK_INTERVAL,
+    alarmCheckIntervalSeconds: e.DEPLOYOMAT_ALARM_CHECK_INTERVAL,
     drainSeconds: e.DEPLOYOMAT_DRAIN_SECONDS,
     deadlineMarginSeconds: e.DEPLOYOMAT_DEADLINE_MARGIN_SECONDS,
     retryBaseSeconds: e.DEPLOYOMAT_RETRY_BASE_SECONDS,

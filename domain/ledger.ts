@@ -18,6 +18,8 @@ export const Phase = z.enum([
   'WaitingHealthy',
   'Shifting',
   'Baking',
+  // a rollout standing still until resumed or promoted (or cancelled)
+  'Paused',
   // a deploy being undone (cancel, failure, superseded, deadline)
   'RollingBack',
   // an undeploy in progress
@@ -31,7 +33,7 @@ export const Phase = z.enum([
 export type Phase = z.output<typeof Phase>;
 
 /** A deploy in these phases can be cancelled (and is what a concurrent deploy would roll back). */
-export const ACTIVE_DEPLOY_PHASES: readonly Phase[] = ['Starting', 'WaitingHealthy', 'Shifting', 'Baking'];
+export const ACTIVE_DEPLOY_PHASES: readonly Phase[] = ['Starting', 'WaitingHealthy', 'Shifting', 'Baking', 'Paused'];
 
 /** A new deploy or undeploy may take the service only from these phases (and with no deploying ASG left). */
 export const FINISHED_PHASES: readonly Phase[] = ['Completed', 'Cancelled', 'RolledBack', 'Undeployed'];
@@ -65,13 +67,23 @@ export const DeployPlan = z.object({
   LaunchTemplateId: z.string(),
   LaunchTemplateVersion: z.number().int(),
   AsgName: z.string(),
-  TargetGroupArn: z.string().optional(),
+  /** Each of the template's target groups and this deploy's clone of it (empty for a non-web service). */
+  TargetGroups: z.array(
+    z.object({
+      Template: z.string(),
+      Arn: z.string(),
+      /** The production group the live rules forwarded to (absent on a first deploy). */
+      Production: z.string().optional(),
+    }),
+  ),
+  /** The new group's starting size: production's desired capacity, at least `<org>:min_size`, at most max. */
   MinSize: z.number().int(),
   MaxSize: z.number().int(),
   /** Min size to restore once the deploy is production (the template's `<org>:min_size`). */
   SteadyMinSize: z.number().int(),
   ProductionAsgName: z.string().optional(),
-  ProductionTargetGroupArn: z.string().optional(),
+  /** Every target group of the production ASG: deleted with it once this deploy is production. */
+  ProductionTargetGroupArns: z.array(z.string()),
   Rollout: z.enum(['web', 'first-web', 'non-web']),
   Rules: z.array(z.custom<LiveRule>((v) => typeof v === 'object' && v !== null && 'ruleArn' in v)),
   HealthDeadline: z.string(),
@@ -106,6 +118,33 @@ export const ServiceState = z.object({
       StartedAt: z.string(),
     })
     .optional(),
+  /** How far the traffic has moved: the last step applied and its share on the new version. */
+  Progress: z
+    .object({
+      Step: z.number().int(),
+      Percent: z.number(),
+      /** When the bake ends (set once traffic is at 100 %, or for a rollout without steps). */
+      BakeEndsAt: z.string().optional(),
+      /** Set while a step is held for capacity: since when. */
+      HeldSince: z.string().optional(),
+    })
+    .optional(),
+  /** Set while the rollout is paused: what resuming continues with. */
+  Paused: z
+    .object({
+      Since: z.string(),
+      FromPhase: z.enum(['Shifting', 'Baking']),
+      /** Shifting: the step to make on resume. Baking: how much of the bake was left. */
+      NextStep: z.number().int().optional(),
+      BakeRemainingMs: z.number().optional(),
+      By: z.enum(['request', 'PauseAtPercent']),
+      Reason: z.string(),
+    })
+    .optional(),
+  /** Seconds the rollout stood still (paused, or a step held for capacity): the deadline is extended by them. */
+  PausedSeconds: z.number().optional(),
+  /** PromoteRequested was accepted: the next step is 100 % and the bake is skipped. */
+  Promoted: z.boolean().optional(),
   /** A deploy or undeploy waiting for this rollback to finish (OnConcurrentDeploy: rollback). */
   Waiting: Waiting.optional(),
   /** The last unexpected error a step hit (reported if its message is dead-lettered). */
@@ -134,9 +173,9 @@ export interface Transition {
   cause: string;
   phase: Phase;
   /** Extra top-level service attributes to set (e.g. `Plan`, `DeployAsgName`). */
-  set?: Partial<Pick<ServiceState, 'Plan' | 'DeployAsgName' | 'ProductionAsgName' | 'UndeployState' | 'Rollback'>>;
+  set?: Partial<Pick<ServiceState, 'Plan' | 'DeployAsgName' | 'ProductionAsgName' | 'UndeployState' | 'Rollback' | 'Progress' | 'Paused' | 'PausedSeconds' | 'Promoted'>>;
   /** Service attributes to remove. */
-  remove?: ('Waiting' | 'LastError')[];
+  remove?: ('Waiting' | 'LastError' | 'Paused')[];
   /**
    * The waiting request the step saw (its Id, or null for none): the transition fails if one
    * was queued meanwhile, so a finishing rollback can never drop a request that just queued.
@@ -200,7 +239,7 @@ export class Ledger {
                 ConditionExpression: `attribute_not_exists(pk) OR (#phase IN (${finished}) AND #deployAsg = :empty AND #undeploy <> :undeploying)`,
                 UpdateExpression:
                   `SET ${update.expression}, #prodAsg = if_not_exists(#prodAsg, :empty), #undeploy = if_not_exists(#undeploy, :empty) ` +
-                  'REMOVE #plan, #rollback, #lastError',
+                  'REMOVE #plan, #rollback, #lastError, #progress, #paused, #pausedSeconds, #promoted',
                 ExpressionAttributeNames: {
                   ...update.names,
                   '#phase': 'Phase',
@@ -210,6 +249,10 @@ export class Ledger {
                   '#plan': 'Plan',
                   '#rollback': 'Rollback',
                   '#lastError': 'LastError',
+                  '#progress': 'Progress',
+                  '#paused': 'Paused',
+                  '#pausedSeconds': 'PausedSeconds',
+                  '#promoted': 'Promoted',
                 },
                 ExpressionAttributeValues: {
                   ...update.values,

@@ -28,10 +28,20 @@ export function asgName(service: string, timestamp: string): string {
   return `${service}-${timestamp}`;
 }
 
-/** Target group names: at most 32 characters of [A-Za-z0-9-], not starting or ending with `-`. */
-export function targetGroupName(service: string, timestamp: string): string {
-  const head = service.slice(0, 15).replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+/, '');
-  return `${head || 'svc'}-${timestamp}`.slice(0, 32);
+/** A template ASG may carry this many target groups (each is cloned; names take a one-digit index). */
+export const MAX_TARGET_GROUPS = 5;
+
+/**
+ * Target group names: at most 32 characters of [A-Za-z0-9-], not starting or ending with `-`.
+ * The first clone keeps the original's name; the template's further groups get `-<index>`.
+ */
+export function targetGroupName(service: string, timestamp: string, index = 0): string {
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_TARGET_GROUPS) {
+    throw new RangeError(`target group index must be an integer in 0..${MAX_TARGET_GROUPS - 1}, got ${index}`);
+  }
+  const suffix = index ? `-${index}` : '';
+  const head = service.slice(0, 15 - suffix.length).replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+/, '');
+  return `${head || 'svc'}${suffix}-${timestamp}`.slice(0, 32);
 }
 
 export function templateAsgName(service: string): string {

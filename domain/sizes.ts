@@ -28,3 +28,12 @@ export function sizeTags(tags: { Key?: string; Value?: string }[] | undefined, o
 export function deployMinSize(tags: SizeTags, productionInstances: number): number {
   return Math.min(Math.max(productionInstances, tags.minSize), tags.maxSize);
 }
+
+/**
+ * Production's min size while a deploy runs: what it serves with now (at least its min_size tag,
+ * at most its own max), so a rollback fails back to the capacity that was serving, even if
+ * scaling would have shrunk it meanwhile.
+ */
+export function productionHoldSize(tags: SizeTags, productionInService: number, productionMaxSize: number | undefined): number {
+  return Math.min(Math.max(productionInService, tags.minSize), productionMaxSize ?? tags.maxSize);
+}

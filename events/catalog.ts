@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CancelRequested, CLIENT_SOURCE, DeployRequested, UndeployRequested } from './client';
+import { CancelRequested, CLIENT_SOURCE, DeployRequested, PauseRequested, PromoteRequested, ResumeRequested, UndeployRequested } from './client';
 import {
   AsgCloned,
   BakeElapsed,
@@ -7,6 +7,7 @@ import {
   DeployCancelled,
   DeployCompleted,
   DeployFailed,
+  DeployPlanned,
   DeployRejected,
   InstancesHealthy,
   LIFECYCLE_SOURCE,
@@ -14,23 +15,37 @@ import {
   QueuedUndeployReady,
   RollbackFailed,
   RollbackStarted,
+  RolloutCommandRejected,
+  RolloutPaused,
+  RolloutPromoted,
+  RolloutResumed,
   TrafficRestored,
   TrafficShifted,
+  TrafficShiftHeld,
   UndeployCompleted,
   UndeployFailed,
   UndeployRejected,
 } from './lifecycle';
-import { DeployDeadlinePassed, DrainElapsed, HealthCheckDue, TrafficShiftDue } from './timers';
+import { BakeCheckDue, DeployDeadlinePassed, DrainElapsed, HealthCheckDue, PauseTimeoutDue, TrafficShiftDue } from './timers';
 
 /** Every event on the bus: its detail-type, who may publish it (source) and its detail schema. */
 export const catalog = {
   DeployRequested: { source: CLIENT_SOURCE, schema: DeployRequested },
   CancelRequested: { source: CLIENT_SOURCE, schema: CancelRequested },
   UndeployRequested: { source: CLIENT_SOURCE, schema: UndeployRequested },
+  PauseRequested: { source: CLIENT_SOURCE, schema: PauseRequested },
+  ResumeRequested: { source: CLIENT_SOURCE, schema: ResumeRequested },
+  PromoteRequested: { source: CLIENT_SOURCE, schema: PromoteRequested },
   DeployRejected: { source: LIFECYCLE_SOURCE, schema: DeployRejected },
+  DeployPlanned: { source: LIFECYCLE_SOURCE, schema: DeployPlanned },
   AsgCloned: { source: LIFECYCLE_SOURCE, schema: AsgCloned },
   InstancesHealthy: { source: LIFECYCLE_SOURCE, schema: InstancesHealthy },
   TrafficShifted: { source: LIFECYCLE_SOURCE, schema: TrafficShifted },
+  TrafficShiftHeld: { source: LIFECYCLE_SOURCE, schema: TrafficShiftHeld },
+  RolloutPaused: { source: LIFECYCLE_SOURCE, schema: RolloutPaused },
+  RolloutResumed: { source: LIFECYCLE_SOURCE, schema: RolloutResumed },
+  RolloutPromoted: { source: LIFECYCLE_SOURCE, schema: RolloutPromoted },
+  RolloutCommandRejected: { source: LIFECYCLE_SOURCE, schema: RolloutCommandRejected },
   BakeElapsed: { source: LIFECYCLE_SOURCE, schema: BakeElapsed },
   DeployCompleted: { source: LIFECYCLE_SOURCE, schema: DeployCompleted },
   DeployFailed: { source: LIFECYCLE_SOURCE, schema: DeployFailed },
@@ -48,6 +63,8 @@ export const catalog = {
   TrafficShiftDue: { source: LIFECYCLE_SOURCE, schema: TrafficShiftDue },
   DrainElapsed: { source: LIFECYCLE_SOURCE, schema: DrainElapsed },
   DeployDeadlinePassed: { source: LIFECYCLE_SOURCE, schema: DeployDeadlinePassed },
+  BakeCheckDue: { source: LIFECYCLE_SOURCE, schema: BakeCheckDue },
+  PauseTimeoutDue: { source: LIFECYCLE_SOURCE, schema: PauseTimeoutDue },
 } as const;
 
 export type DetailType = keyof typeof catalog;

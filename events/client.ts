@@ -35,6 +35,29 @@ export const DeployConfig = z
       .max(525600, 'must be at most 525600 (a year)')
       .optional(),
     SkipNotifications: z.boolean({ error: 'must be true or false' }).default(false),
+    /**
+     * CloudWatch alarms (names, in the workload account) that gate the rollout: checked before
+     * every traffic step and through the bake; any in ALARM rolls the deploy back.
+     */
+    RollbackAlarms: z
+      .array(z.string({ error: 'must be an alarm name' }).min(1, 'must not be empty').max(255, 'must be at most 255 characters'), {
+        error: 'must be a list of CloudWatch alarm names',
+      })
+      .max(100, 'must list at most 100 alarms')
+      .optional(),
+    /** An alarm counts only once it has been in ALARM this long (a one-datapoint blip does not roll back). */
+    AlarmGracePeriod: seconds(3600).optional(),
+    /** Traffic percentages at which the rollout waits for ResumeRequested (after the first step reaching each). */
+    PauseAtPercent: z
+      .array(z.number({ error: 'must be a percentage' }).int('must be a whole percentage').min(1, 'must be between 1 and 99').max(99, 'must be between 1 and 99'), {
+        error: 'must be a list of percentages',
+      })
+      .max(20, 'must list at most 20 percentages')
+      .optional(),
+    /** A paused rollout rolls back after this long without ResumeRequested/PromoteRequested. Unset: it waits. */
+    PauseTimeout: seconds().optional(),
+    /** Validate and resolve everything, report the plan as DeployPlanned, change nothing. */
+    DryRun: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .strict();
 export type DeployConfig = z.output<typeof DeployConfig>;
@@ -88,6 +111,24 @@ export const UndeployRequested = z
   })
   .strict();
 export type UndeployRequested = z.output<typeof UndeployRequested>;
+
+/**
+ * Steering a running rollout (like Argo Rollouts): pause it where it is, resume it, or promote it
+ * (skip the remaining steps and the bake). `DeployId`, if given, must be the running deploy: a
+ * command meant for one deploy never steers the next.
+ */
+const RolloutCommand = z
+  .object({
+    AccountCanonicalSlug: AccountSlug,
+    ServiceName,
+    DeployId: DeployId.optional(),
+    Reason: z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters').optional(),
+  })
+  .strict();
+export const PauseRequested = RolloutCommand;
+export const ResumeRequested = RolloutCommand;
+export const PromoteRequested = RolloutCommand;
+export type RolloutCommand = z.output<typeof RolloutCommand>;
 
 /** Validates a client command's detail: the value, or every problem as a sentence. */
 export function parseCommand<S extends z.ZodType>(schema: S, detail: unknown): { ok: true; value: z.output<S> } | { ok: false; reasons: string[] } {

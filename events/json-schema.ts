@@ -76,8 +76,28 @@ const EVENTS = {
   },
   DeployDeadlinePassed: {
     kind: 'timer',
-    description: "The deploy's deadline (expected duration plus a margin) has passed: it is rolled back if still running.",
+    description: "The deploy's deadline (expected duration plus a margin, plus any time it stood paused or held) has passed: it is rolled back if still running.",
   },
+  PauseRequested: { kind: 'client-command', description: "A deployer asks to pause the service's running rollout where it is." },
+  ResumeRequested: { kind: 'client-command', description: 'A deployer asks a paused rollout to carry on.' },
+  PromoteRequested: {
+    kind: 'client-command',
+    description: 'A deployer asks to skip the remaining traffic steps and the bake: the next step is 100 %, then the deploy finishes.',
+  },
+  DeployPlanned: { kind: 'lifecycle', description: 'A dry run: everything the deploy would create or change. Nothing was changed.' },
+  TrafficShiftHeld: {
+    kind: 'lifecycle',
+    description: 'A traffic step waits because the new group has too few healthy targets for its share of traffic; it is retried.',
+  },
+  RolloutPaused: { kind: 'lifecycle', description: 'The rollout stands still until ResumeRequested or PromoteRequested (or PauseTimeout).' },
+  RolloutResumed: { kind: 'lifecycle', description: 'A paused rollout carries on.' },
+  RolloutPromoted: { kind: 'lifecycle', description: 'The remaining steps and the bake are skipped: traffic goes to 100 % and the deploy finishes.' },
+  RolloutCommandRejected: {
+    kind: 'lifecycle',
+    description: 'A PauseRequested, ResumeRequested or PromoteRequested was invalid or did not apply; nothing changed.',
+  },
+  BakeCheckDue: { kind: 'timer', description: 'During a bake with RollbackAlarms: time to check the alarms again.' },
+  PauseTimeoutDue: { kind: 'timer', description: 'A paused rollout reached its PauseTimeout: it is rolled back if still paused.' },
 } as const satisfies Record<DetailType, EventInfo>;
 
 /** Field descriptions for a field of this name at the top level of any event (unless the event has its own). */
@@ -108,6 +128,12 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
     'DeployConfig.AllowUndeploy': "Whether the service may then be undeployed; unset = true unless the account's environment is `production`.",
     'DeployConfig.AutomaticUndeployMinutes': 'Undeploy automatically this long after the deploy completes.',
     'DeployConfig.SkipNotifications': 'Asks notification subscribers (Slack) to stay quiet about this deploy.',
+    'DeployConfig.RollbackAlarms':
+      'CloudWatch alarm names in the workload account, checked before every traffic step and through the bake; any in ALARM rolls the deploy back.',
+    'DeployConfig.AlarmGracePeriod': 'Seconds an alarm must have been in ALARM before it counts (default 0).',
+    'DeployConfig.PauseAtPercent': 'Percentages at which the rollout pauses for ResumeRequested (after the first step reaching each).',
+    'DeployConfig.PauseTimeout': 'Seconds a paused rollout waits before it rolls back; unset = it waits until resumed, promoted or cancelled.',
+    'DeployConfig.DryRun': 'Validate and resolve everything, publish DeployPlanned, change nothing.',
     DeployId: 'Optional id chosen by the caller (publishing the same request twice then starts one deploy); default: the EventBridge event id.',
   },
   CancelRequested: { Reason: 'Why; it ends up in DeployCancelled.' },
@@ -122,7 +148,7 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
   AsgCloned: {
     AmiId: 'The AMI the new ASG runs (commands resolved).',
     AsgName: 'The new ASG, `<service>-<UTC timestamp>`.',
-    TargetGroupArn: 'The new target group; absent for a non-web service.',
+    TargetGroupArns: 'The new target groups, one per target group of the template ASG; empty for a non-web service.',
     LaunchTemplate: 'The launch template version the new ASG uses.',
     MinSize: "The new ASG's min size (and desired capacity).",
     MaxSize: "The new ASG's max size.",
@@ -138,8 +164,34 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
   TrafficShifted: {
     Step: 'This step, from 1.',
     Steps: 'Steps in all.',
-    Percent: 'Share of traffic on the new target group after this step, on every rule.',
+    Percent: 'Share of traffic on the new target groups after this step, as configured on every rule.',
+    ActualPercent: 'The share the load balancer reports after the change (read back; the lowest over the rules).',
+    RuleWeights: "Each live rule's share on the new target groups, as read back.",
+    Healthy: "The new group's healthy targets before the step.",
+    Needed: "Healthy targets this step's share of production capacity needs.",
   },
+  TrafficShiftHeld: {
+    Step: 'The step that waits.',
+    Percent: 'Its share of traffic.',
+    Healthy: "The new group's healthy targets.",
+    Needed: 'Healthy targets the step needs.',
+    HeldSeconds: 'Seconds the step has waited so far.',
+  },
+  RolloutPaused: {
+    Step: 'The last traffic step applied (0: none yet).',
+    Percent: 'Share of traffic on the new version while paused.',
+    By: '`request` (PauseRequested) or `PauseAtPercent`.',
+    Reason: 'Why it paused.',
+    RollbackAt: 'When it rolls back unless resumed (PauseTimeout); absent: it waits.',
+  },
+  RolloutResumed: { PausedSeconds: 'How long it stood paused.', Reason: 'The reason given with ResumeRequested.' },
+  RolloutPromoted: { FromPhase: 'The phase it was promoted from.', FromPercent: 'Share of traffic on the new version before.', Reason: 'The reason given.' },
+  RolloutCommandRejected: { Command: 'The command that did not apply.' },
+  PauseRequested: { DeployId: 'Optional: act only if this deploy is the one running.', Reason: 'Why; shown in RolloutPaused.' },
+  ResumeRequested: { DeployId: 'Optional: act only if this deploy is the one running.', Reason: 'Why; shown in RolloutResumed.' },
+  PromoteRequested: { DeployId: 'Optional: act only if this deploy is the one running.', Reason: 'Why; shown in RolloutPromoted.' },
+  BakeCheckDue: { BakeEndsAt: 'When the bake ends (ISO 8601).' },
+  PauseTimeoutDue: { PauseTimeout: 'The pause timeout, in seconds.' },
   BakeElapsed: { BakeTime: 'The bake time, in seconds.', DueAt: 'When the bake was due to end (ISO 8601).' },
   DeployCompleted: {
     AmiId: 'The AMI now in production.',
@@ -182,6 +234,9 @@ const EXAMPLES: { [T in DetailType]?: DetailInput<T> } = {
   },
   CancelRequested: { AccountCanonicalSlug: 'acme-workload-dev', ServiceName: 'storefront', Reason: 'bad metrics' },
   UndeployRequested: { AccountCanonicalSlug: 'acme-workload-dev', ServiceName: 'storefront' },
+  PauseRequested: { AccountCanonicalSlug: 'acme-workload-dev', ServiceName: 'storefront', Reason: 'checking p99 latency' },
+  ResumeRequested: { AccountCanonicalSlug: 'acme-workload-dev', ServiceName: 'storefront' },
+  PromoteRequested: { AccountCanonicalSlug: 'acme-workload-dev', ServiceName: 'storefront', Reason: 'hotfix: metrics verified' },
 };
 
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';

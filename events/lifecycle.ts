@@ -28,7 +28,8 @@ export const DeployRejected = z.object({
 export const AsgCloned = DeployRef.extend({
   AmiId: z.string(),
   AsgName: z.string(),
-  TargetGroupArn: z.string().optional(),
+  /** The new target groups, one per template target group (empty for a non-web service). */
+  TargetGroupArns: z.array(z.string()),
   LaunchTemplate: z.object({ LaunchTemplateId: z.string(), Version: z.number().int() }),
   MinSize: z.number().int(),
   MaxSize: z.number().int(),
@@ -48,8 +49,103 @@ export const InstancesHealthy = DeployRef.extend({
 export const TrafficShifted = DeployRef.extend({
   Step: z.number().int().positive(),
   Steps: z.number().int().positive(),
-  /** Share of traffic on the new target group after this step, on every rule. */
+  /** Share of traffic on the new target groups after this step, as configured on every rule. */
   Percent: z.number().int().min(0).max(100),
+  /** The share the load balancer reports after the change (read back; the lowest over the rules). */
+  ActualPercent: z.number().min(0).max(100),
+  /** Each live rule's share on the new target groups, as read back. */
+  RuleWeights: z.array(z.object({ RuleArn: z.string(), NewPercent: z.number() })),
+  /** The new group's healthy targets, and how many this step's share of traffic needs. */
+  Healthy: z.number().int().nonnegative().optional(),
+  Needed: z.number().int().nonnegative().optional(),
+});
+
+/**
+ * A traffic step waits: the new group has fewer healthy targets than the step's share of
+ * production capacity needs. It is retried; past HealthTimeout of holding, the deploy rolls back.
+ */
+export const TrafficShiftHeld = DeployRef.extend({
+  Step: z.number().int().positive(),
+  Percent: z.number().int().min(0).max(100),
+  Healthy: z.number().int().nonnegative(),
+  Needed: z.number().int().nonnegative(),
+  HeldSeconds: z.number().nonnegative(),
+});
+
+/** The rollout stands still (PauseRequested, or a PauseAtPercent step) until resumed or promoted. */
+export const RolloutPaused = DeployRef.extend({
+  /** The last traffic step applied (0: none yet), and the share it left on the new version. */
+  Step: z.number().int().nonnegative(),
+  Percent: z.number().int().min(0).max(100),
+  By: z.enum(['request', 'PauseAtPercent']),
+  Reason: z.string(),
+  /** When it rolls back unless resumed (PauseTimeout); absent: it waits. */
+  RollbackAt: z.string().optional(),
+});
+
+export const RolloutResumed = DeployRef.extend({
+  PausedSeconds: z.number().nonnegative(),
+  Reason: z.string().optional(),
+});
+
+/** The remaining steps and the bake are skipped: the next step is 100 %, then the deploy finishes. */
+export const RolloutPromoted = DeployRef.extend({
+  FromPhase: z.string(),
+  FromPercent: z.number().int().min(0).max(100),
+  Reason: z.string().optional(),
+});
+
+/** A pause/resume/promote that could not apply (nothing deploying, wrong phase, another deploy). */
+export const RolloutCommandRejected = z.object({
+  Command: z.enum(['PauseRequested', 'ResumeRequested', 'PromoteRequested']),
+  AccountCanonicalSlug: z.string().optional(),
+  ServiceName: z.string().optional(),
+  DeployId: z.string().optional(),
+  Reasons: z.array(z.string()).min(1),
+});
+
+/**
+ * A dry run's answer: everything the deploy would create or change, resolved by reading only.
+ * Names carry the timestamp a deploy starting now would get.
+ */
+export const DeployPlanned = z.object({
+  DeployId,
+  AccountCanonicalSlug: AccountSlug,
+  ServiceName,
+  AmiId: z.string(),
+  ResolvedAmiId: z.string(),
+  Environment: z.string(),
+  LaunchTemplate: z.object({
+    LaunchTemplateId: z.string(),
+    /** `create`: a new version with the AMI; `reuse`: an existing version (`$launchtemplate:`). */
+    Action: z.enum(['create', 'reuse']),
+    Version: z.number().int().optional(),
+  }),
+  AsgName: z.string(),
+  MinSize: z.number().int(),
+  MaxSize: z.number().int(),
+  TargetGroups: z.array(z.object({ Template: z.string(), Name: z.string() })),
+  Rules: z.array(
+    z.object({
+      ListenerArn: z.string(),
+      ExemplarRuleArn: z.string(),
+      Priority: z.number().int(),
+      Action: z.enum(['shift', 'create']),
+      LiveRuleArn: z.string().optional(),
+      ProductionTargetGroupArn: z.string().optional(),
+    }),
+  ),
+  Rollout: z.enum(['web', 'first-web', 'non-web']),
+  Steps: z.number().int(),
+  /** What serves now, and is deleted once the deploy completes. */
+  ProductionAsgName: z.string().optional(),
+  ProductionTargetGroupArns: z.array(z.string()),
+  /** Production's min size while the deploy runs. */
+  ProductionMinSizeDuringDeploy: z.number().int().optional(),
+  RollbackAlarms: z.array(z.object({ Name: z.string(), State: z.string() })),
+  AllowUndeploy: z.boolean(),
+  /** Anything that would stop the deploy now (e.g. another deploy running): it would still be valid later. */
+  Warnings: z.array(z.string()),
 });
 
 export const BakeElapsed = DeployRef.extend({

@@ -29,3 +29,9 @@ export const DrainElapsed = TimerRef;
 
 /** The deploy's deadline (expected duration plus a margin) has passed: roll it back if still running. */
 export const DeployDeadlinePassed = TimerRef.extend({ DeadlineSeconds: z.number() });
+
+/** During a bake with RollbackAlarms: check the alarms again; the bake ends at `BakeEndsAt`. */
+export const BakeCheckDue = TimerRef.extend({ BakeEndsAt: z.string() });
+
+/** A paused rollout was not resumed within PauseTimeout: roll it back if it is still paused. */
+export const PauseTimeoutDue = TimerRef.extend({ PauseTimeout: z.number() });

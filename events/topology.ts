@@ -101,13 +101,31 @@ export const handlers: readonly HandlerSpec[] = [
     memoryMb: 256,
   },
   {
+    // The alarm checks of a bake with RollbackAlarms.
+    name: 'watch-bake',
+    entry: 'handlers/watch-bake.ts',
+    trigger: { kind: 'events', subscriptions: [{ source: LIFECYCLE_SOURCE, detailTypes: ['BakeCheckDue'] }] },
+    queue: standardQueue,
+    timeoutSeconds: 30,
+    memoryMb: 256,
+  },
+  {
+    // Pause, resume and promote a running rollout.
+    name: 'control-rollout',
+    entry: 'handlers/control-rollout.ts',
+    trigger: { kind: 'events', subscriptions: [{ source: CLIENT_SOURCE, detailTypes: ['PauseRequested', 'ResumeRequested', 'PromoteRequested'] }] },
+    queue: standardQueue,
+    timeoutSeconds: 30,
+    memoryMb: 256,
+  },
+  {
     name: 'start-rollback',
     entry: 'handlers/start-rollback.ts',
     trigger: {
       kind: 'events',
       subscriptions: [
         { source: CLIENT_SOURCE, detailTypes: ['CancelRequested'] },
-        { source: LIFECYCLE_SOURCE, detailTypes: ['DeployDeadlinePassed'] },
+        { source: LIFECYCLE_SOURCE, detailTypes: ['DeployDeadlinePassed', 'PauseTimeoutDue'] },
       ],
     },
     queue: standardQueue,

@@ -27,7 +27,7 @@ export interface CloneAsgArgs {
   deployId: string;
   launchTemplateId: string;
   launchTemplateVersion: number;
-  targetGroupArn?: string;
+  targetGroupArns: string[];
   minSize: number;
   maxSize: number;
   tags: Tag[];
@@ -66,7 +66,7 @@ async function createWithRetry(autoscaling: AutoScalingClient, a: CloneAsgArgs):
     DesiredCapacity: a.minSize,
     VPCZoneIdentifier: t.VPCZoneIdentifier,
     AvailabilityZones: t.VPCZoneIdentifier ? undefined : t.AvailabilityZones,
-    TargetGroupARNs: a.targetGroupArn ? [a.targetGroupArn] : undefined,
+    TargetGroupARNs: a.targetGroupArns.length ? a.targetGroupArns : undefined,
     HealthCheckType: t.HealthCheckType,
     HealthCheckGracePeriod: t.HealthCheckGracePeriod,
     MaxInstanceLifetime: t.MaxInstanceLifetime,
@@ -160,6 +160,14 @@ async function copyAddOns(autoscaling: AutoScalingClient, from: string, to: stri
 
 export function inServiceCount(asg: AutoScalingGroup | undefined): number {
   return (asg?.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length;
+}
+
+/**
+ * The capacity production serves with now: its desired capacity (what scaling asked for), or its
+ * in-service count if more instances are running than that.
+ */
+export function productionCapacity(asg: AutoScalingGroup | undefined): number {
+  return Math.max(asg?.DesiredCapacity ?? 0, inServiceCount(asg));
 }
 
 export function healthyInServiceCount(asg: AutoScalingGroup | undefined): number {

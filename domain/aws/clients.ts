@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -46,6 +47,7 @@ export interface WorkloadClients {
   ec2: EC2Client;
   autoscaling: AutoScalingClient;
   elb: ElasticLoadBalancingV2Client;
+  cloudwatch: CloudWatchClient;
 }
 
 export function workloadClients(credentials: AwsCredentialIdentity): WorkloadClients {
@@ -53,6 +55,7 @@ export function workloadClients(credentials: AwsCredentialIdentity): WorkloadCli
     ec2: new EC2Client({ ...common, credentials }),
     autoscaling: new AutoScalingClient({ ...common, credentials }),
     elb: new ElasticLoadBalancingV2Client({ ...common, credentials }),
+    cloudwatch: new CloudWatchClient({ ...common, credentials }),
   };
 }
 

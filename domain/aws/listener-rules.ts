@@ -48,6 +48,8 @@ export async function listRules(elb: ElasticLoadBalancingV2Client, listenerArn: 
 export interface LiveRule {
   listenerArn: string;
   ruleArn: string;
+  /** The deploy's target group this rule shifts traffic to (the clone of its exemplar's template group). */
+  newTargetGroupArn: string;
   /** Target group the rule served production from; absent if this deploy created the rule. */
   productionTargetGroupArn?: string;
   /** Stickiness settings of the rule's forward action, kept through every re-weighting. */
@@ -56,52 +58,117 @@ export interface LiveRule {
   actions: Action[];
 }
 
+/** What a deploy will do to one listener rule: found by reading only (also what a dry run reports). */
+export interface RuleChange {
+  listenerArn: string;
+  exemplarRuleArn: string;
+  /** The template target group the exemplar forwards to; its clone gets the traffic. */
+  templateTargetGroupArn: string;
+  priority: number;
+  /** `shift`: re-weight the existing live rule; `create`: a first deploy creates it from the exemplar. */
+  action: 'shift' | 'create';
+  /** The live rule (shift), with the production target group it forwards to now. */
+  liveRuleArn?: string;
+  productionTargetGroupArn?: string;
+  /** This deploy already created the live rule on an earlier attempt (a redelivery). */
+  ownRule?: boolean;
+}
+
 /**
- * For each listener: finds the exemplar (forwarding to the template target group) and the live
- * rule at priority − 40000. With a live rule, sets it to 100/0 production/new; without one
- * (first deploy), creates it as a copy of the exemplar forwarding to the new group.
+ * Reads every listener and decides, without changing anything, what each rule will become. On
+ * each listener every rule forwarding to one of the template target groups is an *exemplar*; the
+ * live rule sits at its priority − 40000. A template ASG with several target groups (HTTP and
+ * gRPC, or two load balancers) has exemplars for each; their live rules shift in lock-step.
  */
-export async function prepareRules(
+export async function planRules(
   elb: ElasticLoadBalancingV2Client,
-  args: { listenerArns: string[]; templateTargetGroupArn: string; newTargetGroupArn: string; deployId: string; tags: Tag[] },
-): Promise<LiveRule[]> {
-  const prepared: LiveRule[] = [];
+  args: {
+    listenerArns: string[];
+    templateTargetGroupArns: string[];
+    /** Set when planning for real: recognises what an earlier attempt of this deploy did. */
+    deploy?: { deployId: string; newTargetGroupArns: string[] };
+  },
+): Promise<RuleChange[]> {
+  const changes: RuleChange[] = [];
   for (const listenerArn of args.listenerArns) {
     const rules = await listRules(elb, listenerArn);
-    const exemplar = rules.find((r) => forwardTargets(forwardAction(r)).some((t) => t.arn === args.templateTargetGroupArn));
-    if (!exemplar?.RuleArn || exemplar.Priority === 'default') {
-      throw new DeployFailure(`No exemplar rule on listener ${listenerArn} forwards to the template target group ${args.templateTargetGroupArn}`);
+    const exemplars = rules.filter((r) => !r.IsDefault && forwardTargets(forwardAction(r)).some((t) => args.templateTargetGroupArns.includes(t.arn)));
+    if (!exemplars.length) {
+      throw new DeployFailure(`No exemplar rule on listener ${listenerArn} forwards to the template target group${args.templateTargetGroupArns.length > 1 ? 's' : ''} ${args.templateTargetGroupArns.join(', ')}`);
     }
-    const livePriority = Number(exemplar.Priority) - EXEMPLAR_PRIORITY_OFFSET;
-    if (!Number.isInteger(livePriority) || livePriority < 1) {
-      throw new DeployFailure(`Exemplar rule ${exemplar.RuleArn} has priority ${exemplar.Priority}; it must be the wanted priority + ${EXEMPLAR_PRIORITY_OFFSET}`);
-    }
-    const live = rules.find((r) => r.Priority === String(livePriority));
-    if (live?.RuleArn) {
-      const liveTags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [live.RuleArn] }))).TagDescriptions?.[0]?.Tags;
-      if (tagValue(liveTags, DEPLOY_ID_TAG) === args.deployId) {
-        // This deploy created the rule on an earlier attempt: it already forwards to the new group.
-        prepared.push(describeLive(listenerArn, live, undefined));
+    for (const exemplar of exemplars) {
+      const templates = forwardTargets(forwardAction(exemplar)).filter((t) => args.templateTargetGroupArns.includes(t.arn));
+      if (templates.length !== 1) {
+        throw new DeployFailure(`Exemplar rule ${exemplar.RuleArn} forwards to ${templates.length} template target groups; it must forward to exactly one`);
+      }
+      const priority = Number(exemplar.Priority) - EXEMPLAR_PRIORITY_OFFSET;
+      if (!Number.isInteger(priority) || priority < 1) {
+        throw new DeployFailure(`Exemplar rule ${exemplar.RuleArn} has priority ${exemplar.Priority}; it must be the wanted priority + ${EXEMPLAR_PRIORITY_OFFSET}`);
+      }
+      const base = { listenerArn, exemplarRuleArn: exemplar.RuleArn!, templateTargetGroupArn: templates[0]!.arn, priority };
+      const live = rules.find((r) => r.Priority === String(priority));
+      if (!live?.RuleArn) {
+        changes.push({ ...base, action: 'create' });
         continue;
       }
-      const targets = forwardTargets(forwardAction(live)).filter((t) => t.arn !== args.newTargetGroupArn);
+      if (args.deploy) {
+        const liveTags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [live.RuleArn] }))).TagDescriptions?.[0]?.Tags;
+        if (tagValue(liveTags, DEPLOY_ID_TAG) === args.deploy.deployId) {
+          // This deploy created the rule on an earlier attempt: it already forwards to the new group.
+          changes.push({ ...base, action: 'shift', liveRuleArn: live.RuleArn, ownRule: true });
+          continue;
+        }
+      }
+      // A redelivery may find this deploy's new group already attached at weight 0: it is not production.
+      const ours = args.deploy?.newTargetGroupArns ?? [];
+      const targets = forwardTargets(forwardAction(live)).filter((t) => !ours.includes(t.arn));
       if (targets.length !== 1) {
         throw new DeployFailure(`Rule ${live.RuleArn} forwards to ${targets.length} target groups; expected exactly one production target group`);
       }
-      const rule = describeLive(listenerArn, live, targets[0]!.arn);
-      await setRuleWeights(elb, rule, args.newTargetGroupArn, 0);
-      prepared.push(rule);
-    } else {
-      prepared.push(await createLiveRule(elb, { listenerArn, exemplar, priority: livePriority, ...args }));
+      changes.push({ ...base, action: 'shift', liveRuleArn: live.RuleArn, productionTargetGroupArn: targets[0]!.arn });
     }
+  }
+  return changes;
+}
+
+/**
+ * Applies a rule plan: live rules go to 100/0 production/new; missing ones (first deploy) are
+ * created as copies of their exemplar forwarding to the new group. `newTargetGroupOf` maps a
+ * template target group to this deploy's clone of it.
+ */
+export async function prepareRules(
+  elb: ElasticLoadBalancingV2Client,
+  args: { changes: RuleChange[]; newTargetGroupOf: (templateArn: string) => string; tags: Tag[] },
+): Promise<LiveRule[]> {
+  const prepared: LiveRule[] = [];
+  const rulesByListener = new Map<string, Rule[]>();
+  const rulesOf = async (listenerArn: string) => {
+    if (!rulesByListener.has(listenerArn)) rulesByListener.set(listenerArn, await listRules(elb, listenerArn));
+    return rulesByListener.get(listenerArn)!;
+  };
+  for (const change of args.changes) {
+    const newTargetGroupArn = args.newTargetGroupOf(change.templateTargetGroupArn);
+    const rules = await rulesOf(change.listenerArn);
+    if (change.action === 'create') {
+      const exemplar = rules.find((r) => r.RuleArn === change.exemplarRuleArn);
+      if (!exemplar) throw new DeployFailure(`Exemplar rule ${change.exemplarRuleArn} disappeared while the deploy started`);
+      prepared.push(await createLiveRule(elb, { listenerArn: change.listenerArn, exemplar, priority: change.priority, newTargetGroupArn, tags: args.tags }));
+      continue;
+    }
+    const live = rules.find((r) => r.RuleArn === change.liveRuleArn);
+    if (!live) throw new DeployFailure(`Live rule ${change.liveRuleArn} disappeared while the deploy started`);
+    const rule = describeLive(change.listenerArn, live, newTargetGroupArn, change.productionTargetGroupArn);
+    if (!change.ownRule) await setRuleWeights(elb, rule, 0);
+    prepared.push(rule);
   }
   return prepared;
 }
 
-function describeLive(listenerArn: string, rule: Rule, productionTargetGroupArn: string | undefined): LiveRule {
+function describeLive(listenerArn: string, rule: Rule, newTargetGroupArn: string, productionTargetGroupArn: string | undefined): LiveRule {
   return {
     listenerArn,
     ruleArn: rule.RuleArn!,
+    newTargetGroupArn,
     productionTargetGroupArn,
     stickiness: forwardAction(rule)?.ForwardConfig?.TargetGroupStickinessConfig,
     actions: (rule.Actions ?? []).filter((a) => a.Type !== 'forward'),
@@ -113,7 +180,7 @@ async function createLiveRule(
   a: { listenerArn: string; exemplar: Rule; priority: number; newTargetGroupArn: string; tags: Tag[] },
 ): Promise<LiveRule> {
   const exemplarTags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [a.exemplar.RuleArn!] }))).TagDescriptions?.[0]?.Tags;
-  const base = describeLive(a.listenerArn, a.exemplar, undefined);
+  const base = describeLive(a.listenerArn, a.exemplar, a.newTargetGroupArn, undefined);
   const out = await elb.send(
     new CreateRuleCommand({
       ListenerArn: a.listenerArn,
@@ -134,7 +201,7 @@ function copyCondition(c: RuleCondition): RuleCondition {
   return typed ? { ...c, Values: undefined } : c;
 }
 
-function actionsWithForward(rule: LiveRule, groups: { TargetGroupArn: string; Weight: number }[]): Action[] {
+function actionsWithForward(rule: Pick<LiveRule, 'actions' | 'stickiness'>, groups: { TargetGroupArn: string; Weight: number }[]): Action[] {
   const forward: Action = {
     Type: 'forward',
     Order: rule.actions.reduce((max, a) => Math.max(max, a.Order ?? 0), 0) + 1,
@@ -144,44 +211,73 @@ function actionsWithForward(rule: LiveRule, groups: { TargetGroupArn: string; We
 }
 
 /**
- * Absolute weights: `percent` on the new group, the rest on production. Applying the same step
- * twice is harmless. Rules created by this deploy have no production group and stay at 100.
+ * Absolute weights: `percent` on the rule's new group, the rest on production. Applying the same
+ * step twice is harmless. Rules created by this deploy have no production group and stay at 100.
  */
-export async function setRuleWeights(elb: ElasticLoadBalancingV2Client, rule: LiveRule, newTargetGroupArn: string, percent: number) {
+export async function setRuleWeights(elb: ElasticLoadBalancingV2Client, rule: LiveRule, percent: number) {
   const w = weightsAtPercent(percent);
   const groups = rule.productionTargetGroupArn
     ? [
         { TargetGroupArn: rule.productionTargetGroupArn, Weight: w.production },
-        { TargetGroupArn: newTargetGroupArn, Weight: w.next },
+        { TargetGroupArn: rule.newTargetGroupArn, Weight: w.next },
       ]
-    : [{ TargetGroupArn: newTargetGroupArn, Weight: 100 }];
+    : [{ TargetGroupArn: rule.newTargetGroupArn, Weight: 100 }];
   await elb.send(new ModifyRuleCommand({ RuleArn: rule.ruleArn, Actions: actionsWithForward(rule, groups) }));
 }
 
-/** The end of a rollout: the rule forwards to the new group only, stickiness kept. */
-export async function coalesceRule(elb: ElasticLoadBalancingV2Client, rule: LiveRule, newTargetGroupArn: string) {
+/** The end of a rollout: the rule forwards to its new group only, stickiness kept. */
+export async function coalesceRule(elb: ElasticLoadBalancingV2Client, rule: LiveRule) {
+  await forwardOnly(elb, rule, rule.newTargetGroupArn);
+}
+
+async function forwardOnly(elb: ElasticLoadBalancingV2Client, rule: Pick<LiveRule, 'ruleArn' | 'actions' | 'stickiness'>, targetGroupArn: string) {
   await elb.send(
-    new ModifyRuleCommand({ RuleArn: rule.ruleArn, Actions: actionsWithForward(rule, [{ TargetGroupArn: newTargetGroupArn, Weight: 100 }]) }),
+    new ModifyRuleCommand({ RuleArn: rule.ruleArn, Actions: actionsWithForward(rule, [{ TargetGroupArn: targetGroupArn, Weight: 100 }]) }),
   );
 }
 
+/** What a rule forwards now, read back from the load balancer: the new groups' share of its weight. */
+export interface RuleWeights {
+  RuleArn: string;
+  /** Percentage of the rule's weight on this deploy's target groups (0-100), as the ALB reports it. */
+  NewPercent: number;
+}
+
+/** Reads the rules back, so TrafficShifted reports what the ALB says rather than what was asked. */
+export async function readRuleWeights(elb: ElasticLoadBalancingV2Client, ruleArns: string[], newTargetGroupArns: string[]): Promise<RuleWeights[]> {
+  const out: RuleWeights[] = [];
+  for (let i = 0; i < ruleArns.length; i += 20) {
+    const page = await elb.send(new DescribeRulesCommand({ RuleArns: ruleArns.slice(i, i + 20) }));
+    for (const rule of page.Rules ?? []) {
+      const targets = forwardTargets(forwardAction(rule));
+      const total = targets.reduce((sum, t) => sum + t.weight, 0);
+      const onNew = targets.filter((t) => newTargetGroupArns.includes(t.arn)).reduce((sum, t) => sum + t.weight, 0);
+      out.push({ RuleArn: rule.RuleArn!, NewPercent: total ? Math.round((onNew / total) * 1000) / 10 : 0 });
+    }
+  }
+  return out;
+}
+
 /**
- * Puts every rule on the listeners that forwards to `deployingTargetGroupArn` back on production:
- * 100 % to `productionTargetGroupArn` (stickiness and other actions kept), or — when there is no
- * production (a first deploy) — deletes the rule. Safe to repeat.
+ * Puts every rule on the listeners that forwards to one of the deploy's target groups back on
+ * production: 100 % to the production group the rule still forwards to, or — for a rule already
+ * coalesced onto the new group — to the production group `productionOf` names for it; a rule with
+ * neither (created by a first deploy) is deleted. Stickiness and other actions are kept; safe to repeat.
  */
 export async function restoreRules(
   elb: ElasticLoadBalancingV2Client,
-  args: { listenerArns: string[]; deployingTargetGroupArn: string; productionTargetGroupArn?: string },
+  args: { listenerArns: string[]; deployingTargetGroupArns: string[]; productionOf: (deployingArn: string) => string | undefined },
 ): Promise<{ restored: string[]; deleted: string[] }> {
   const restored: string[] = [];
   const deleted: string[] = [];
   for (const listenerArn of args.listenerArns) {
     for (const rule of await listRules(elb, listenerArn)) {
-      if (rule.IsDefault || !forwardTargets(forwardAction(rule)).some((t) => t.arn === args.deployingTargetGroupArn)) continue;
-      if (args.productionTargetGroupArn) {
-        const live = describeLive(listenerArn, rule, undefined);
-        await coalesceRule(elb, live, args.productionTargetGroupArn);
+      const targets = forwardTargets(forwardAction(rule));
+      const ours = targets.filter((t) => args.deployingTargetGroupArns.includes(t.arn));
+      if (rule.IsDefault || !ours.length) continue;
+      const production = targets.find((t) => !args.deployingTargetGroupArns.includes(t.arn))?.arn ?? args.productionOf(ours[0]!.arn);
+      if (production) {
+        await forwardOnly(elb, { ruleArn: rule.RuleArn!, actions: (rule.Actions ?? []).filter((a) => a.Type !== 'forward'), stickiness: forwardAction(rule)?.ForwardConfig?.TargetGroupStickinessConfig }, production);
         restored.push(rule.RuleArn!);
       } else {
         await deleteRule(elb, rule.RuleArn!);

@@ -1,15 +1,14 @@
 import type { Detail } from '../../events/catalog';
-import { describeAsg, healthyInServiceCount } from '../aws/auto-scaling';
 import { workloadAs } from '../aws/clients';
-import { countHealthyTargets } from '../aws/target-groups';
+import { countHealthy } from '../gates';
 import { dueAt, dueTimeOf } from '../emit';
 import { refOf, runStep, type StepContext, type StepOutcome } from '../advance';
 import { DeployFailure } from '../errors';
 import type { ServiceState } from '../ledger';
 
 /**
- * AsgCloned / HealthCheckDue → count healthy instances of the new group: healthy targets in its
- * target group (web) or InService + Healthy instances (non-web). Enough → InstancesHealthy;
+ * AsgCloned / HealthCheckDue → count healthy instances of the new group: healthy targets in all
+ * its target groups (web) or InService + Healthy instances (non-web). Enough → InstancesHealthy;
  * not yet → check again after the interval; past HealthTimeout → the deploy fails.
  */
 export async function checkHealth(ctx: StepContext, event: Detail<'AsgCloned'> | Detail<'HealthCheckDue'>, attempt: number) {
@@ -18,10 +17,7 @@ export async function checkHealth(ctx: StepContext, event: Detail<'AsgCloned'> |
 
 async function countAndDecide(ctx: StepContext, state: ServiceState, event: { Seq: number; DueAt?: string }, attempt: number): Promise<StepOutcome> {
   const plan = state.Plan!;
-  const { autoscaling, elb } = await workloadAs(plan.RoleArn, state.ActiveDeployId);
-  const healthy = plan.TargetGroupArn
-    ? await countHealthyTargets(elb, plan.TargetGroupArn)
-    : healthyInServiceCount(await describeAsg(autoscaling, plan.AsgName));
+  const healthy = await countHealthy(await workloadAs(plan.RoleArn, state.ActiveDeployId), plan);
   const ref = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName, DeployId: state.ActiveDeployId, Seq: event.Seq };
   const next = { ...refOf(ref), Seq: event.Seq + 1 };
   const waited = (Date.now() - Date.parse(state.Request.StartedAt)) / 1000;

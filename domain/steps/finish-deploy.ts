@@ -8,6 +8,7 @@ import { withdrawTimer } from '../emit';
 import type { ServiceState } from '../ledger';
 import { clearAutomaticUndeploy, scheduleAutomaticUndeploy } from '../undeploy-schedule';
 import { deadlineTimer } from '../deadline';
+import { assertNoAlarms } from '../gates';
 
 /**
  * BakeElapsed → the new group becomes production: its min size returns to the template's
@@ -22,13 +23,16 @@ export async function finishDeploy(ctx: StepContext, event: Detail<'BakeElapsed'
 async function finish(ctx: StepContext, state: ServiceState, seq: number, guard: Guard): Promise<StepOutcome> {
   const plan = state.Plan!;
   const key = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName };
-  const { ec2, autoscaling, elb } = await workloadAs(plan.RoleArn, state.ActiveDeployId);
+  const w = await workloadAs(plan.RoleArn, state.ActiveDeployId);
+  const { ec2, autoscaling, elb } = w;
+  // The last look at the alarms before the previous version is deleted for good.
+  await assertNoAlarms(w, state.Request.Config, 'At the end of the bake');
   await setMinSize(autoscaling, plan.AsgName, plan.SteadyMinSize);
   await setDefaultVersion(ec2, plan.LaunchTemplateId, plan.LaunchTemplateVersion);
   // Past this point production is gone: never do it for a deploy that was cancelled meanwhile.
   await guard();
   if (plan.ProductionAsgName) await deleteAsg(autoscaling, plan.ProductionAsgName);
-  if (plan.ProductionTargetGroupArn) await deleteTargetGroup(elb, plan.ProductionTargetGroupArn);
+  for (const arn of plan.ProductionTargetGroupArns) await deleteTargetGroup(elb, arn);
   await withdrawTimer(ctx.cp, ctx.cfg, deadlineTimer(ctx, state));
   const minutes = state.Request.Config.AutomaticUndeployMinutes;
   if (minutes !== undefined && plan.AllowUndeploy) await scheduleAutomaticUndeploy(ctx.cp, ctx.cfg, key, minutes);

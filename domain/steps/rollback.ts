@@ -10,7 +10,7 @@ import { interrupt, refOf, runStep, type StepContext, type StepOutcome } from '.
 import { deadlineTimer } from '../deadline';
 import { dueAt, emit, withdrawTimer } from '../emit';
 import { isActiveDeploy, type ServiceState } from '../ledger';
-import { asgName, targetGroupName } from '../naming';
+import { asgName, MAX_TARGET_GROUPS, targetGroupName } from '../naming';
 import { echoFields } from './echo';
 import { sizeTags } from '../sizes';
 
@@ -45,13 +45,44 @@ export async function cancelDeploy(ctx: StepContext, envelope: EventEnvelope): P
   if (!acted) return rejectCancel(ctx, envelope.detail, [`No deployment of ${ServiceName} in ${AccountCanonicalSlug} active`]);
 }
 
-/** DeployDeadlinePassed → roll the deploy back if it is still running. */
+/**
+ * DeployDeadlinePassed → roll the deploy back if it is still running. Time the rollout stood
+ * still (paused, or a step held for capacity) does not count: the deadline is re-armed for it.
+ */
 export async function deadlinePassed(ctx: StepContext, d: Detail<'DeployDeadlinePassed'>): Promise<void> {
   const key = { AccountCanonicalSlug: d.AccountCanonicalSlug, ServiceName: d.ServiceName };
   const state = await ctx.ledger.getService(key);
-  const reason = `the deploy did not finish within its deadline of ${d.DeadlineSeconds} s (stuck in ${state?.Phase ?? '?'})`;
+  if (!state || state.ActiveDeployId !== d.DeployId || !isActiveDeploy(state.Phase)) {
+    ctx.log.info('Deadline passed for a deploy that is no longer running');
+    return;
+  }
+  const now = Date.now();
+  const standing = state.Phase === 'Paused' && state.Paused ? now - Date.parse(state.Paused.Since) : state.Progress?.HeldSince ? now - Date.parse(state.Progress.HeldSince) : 0;
+  const stoodSeconds = (state.PausedSeconds ?? 0) + standing / 1000;
+  const activeSeconds = (now - Date.parse(state.Request.StartedAt)) / 1000 - stoodSeconds;
+  const remaining = d.DeadlineSeconds - activeSeconds;
+  if (remaining > 1 || standing > 0) {
+    // Still paused or held: look again later (at least a minute, so a long pause does not spin).
+    const delay = Math.ceil(standing > 0 ? Math.max(remaining, 60) : remaining);
+    ctx.log.info('Deadline extended by the time the rollout stood still', { stoodSeconds: Math.round(stoodSeconds), delay });
+    await emit(ctx.cp, ctx.cfg, [{ DetailType: 'DeployDeadlinePassed', Detail: { ...key, DeployId: d.DeployId, Seq: state.Seq, DeadlineSeconds: d.DeadlineSeconds }, DelaySeconds: delay }]);
+    return;
+  }
+  const reason = `the deploy did not finish within its deadline of ${d.DeadlineSeconds} s (stuck in ${state.Phase})`;
   const acted = await interrupt(ctx, key, d.DeployId, 'deadline', reason);
   if (!acted) ctx.log.info('Deadline passed for a deploy that is no longer running');
+}
+
+/** PauseTimeoutDue → a rollout still paused at that position rolls back (DeployFailed). */
+export async function pauseTimedOut(ctx: StepContext, d: Detail<'PauseTimeoutDue'>): Promise<void> {
+  const key = { AccountCanonicalSlug: d.AccountCanonicalSlug, ServiceName: d.ServiceName };
+  const state = await ctx.ledger.getService(key);
+  if (state?.ActiveDeployId !== d.DeployId || state.Seq !== d.Seq || state.Phase !== 'Paused') {
+    ctx.log.info('Pause timeout of a rollout that is no longer paused there: dropping');
+    return;
+  }
+  const reason = `the rollout stayed paused at ${state.Progress?.Percent ?? 0} % for longer than PauseTimeout (${d.PauseTimeout} s) without ResumeRequested`;
+  await interrupt(ctx, key, d.DeployId, 'failure', reason);
 }
 
 async function rejectCancel(ctx: StepContext, detail: unknown, reasons: string[]) {
@@ -60,26 +91,37 @@ async function rejectCancel(ctx: StepContext, detail: unknown, reasons: string[]
   await publish(ctx.cp.events, ctx.cfg.busName, [{ DetailType: 'CancelRejected', Detail: { AccountCanonicalSlug, ServiceName, Reasons: reasons } }]);
 }
 
-/** The deploy's target groups, whether or not it got as far as recording them. */
+/**
+ * The deploy's target groups, whether or not it got as far as recording them (clones are created
+ * in order under deterministic names, so the first name not found ends the search).
+ */
 async function targetGroupsOf(w: WorkloadClients, state: ServiceState) {
-  const deploying =
-    state.Plan?.TargetGroupArn ??
-    (await findOwnedTargetGroup(w.elb, targetGroupName(state.ServiceName, state.Request.Timestamp), state.ActiveDeployId));
-  let production = state.Plan?.ProductionTargetGroupArn;
-  if (!production && state.ProductionAsgName) {
-    production = (await describeAsg(w.autoscaling, state.ProductionAsgName))?.TargetGroupARNs?.[0];
+  if (state.Plan) return state.Plan.TargetGroups;
+  const found: { Arn: string; Production?: string }[] = [];
+  for (let index = 0; index < MAX_TARGET_GROUPS; index++) {
+    const arn = await findOwnedTargetGroup(w.elb, targetGroupName(state.ServiceName, state.Request.Timestamp, index), state.ActiveDeployId);
+    if (!arn) break;
+    found.push({ Arn: arn });
   }
-  return { deploying, production };
+  return found;
+}
+
+/** Every rule forwarding to one of the deploy's target groups goes back to production (or is deleted on a first deploy). */
+async function restoreAll(w: WorkloadClients, state: ServiceState, groups: { Arn: string; Production?: string }[]) {
+  if (!groups.length) return { restored: [], deleted: [] };
+  const productionOf = new Map(groups.map((g) => [g.Arn, g.Production]));
+  return restoreRules(w.elb, {
+    listenerArns: state.Request.ListenerArns,
+    deployingTargetGroupArns: groups.map((g) => g.Arn),
+    productionOf: (arn) => productionOf.get(arn),
+  });
 }
 
 /** RollbackStarted → every rule back on production → TrafficRestored, and the drain timer. */
 export async function restoreTraffic(ctx: StepContext, d: Detail<'RollbackStarted'>): Promise<void> {
   await runStep(ctx, d, async (state): Promise<StepOutcome> => {
     const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId);
-    const tgs = await targetGroupsOf(w, state);
-    const result = tgs.deploying
-      ? await restoreRules(w.elb, { listenerArns: state.Request.ListenerArns, deployingTargetGroupArn: tgs.deploying, productionTargetGroupArn: tgs.production })
-      : { restored: [], deleted: [] };
+    const result = await restoreAll(w, state, await targetGroupsOf(w, state));
     // ALB rule changes take a moment everywhere, and requests in flight should finish first.
     const drain = result.restored.length + result.deleted.length ? ctx.cfg.drainSeconds : 0;
     const next = { ...refOf(d), Seq: d.Seq + 1 };
@@ -102,12 +144,10 @@ export async function restoreTraffic(ctx: StepContext, d: Detail<'RollbackStarte
 export async function finishRollback(ctx: StepContext, d: Detail<'DrainElapsed'>): Promise<void> {
   await runStep(ctx, d, async (state): Promise<StepOutcome> => {
     const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId);
-    const tgs = await targetGroupsOf(w, state);
-    if (tgs.deploying) {
-      await restoreRules(w.elb, { listenerArns: state.Request.ListenerArns, deployingTargetGroupArn: tgs.deploying, productionTargetGroupArn: tgs.production });
-    }
+    const groups = await targetGroupsOf(w, state);
+    await restoreAll(w, state, groups);
     await deleteOwnedAsg(w.autoscaling, state.Plan?.AsgName ?? asgName(state.ServiceName, state.Request.Timestamp), state.ActiveDeployId);
-    if (tgs.deploying) await deleteTargetGroup(w.elb, tgs.deploying);
+    for (const group of groups) await deleteTargetGroup(w.elb, group.Arn);
     if (state.ProductionAsgName) {
       const production = await describeAsg(w.autoscaling, state.ProductionAsgName);
       if (production) await setMinSize(w.autoscaling, state.ProductionAsgName, sizeTags(production.Tags, state.Request.Org).minSize);

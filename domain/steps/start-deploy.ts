@@ -5,24 +5,26 @@ import type { EventEnvelope } from '../../events/envelope';
 import { publish } from '../../events/publish';
 import { assumeRole, ssmClient, workloadClients, type WorkloadClients } from '../aws/clients';
 import { listenerArns, resolveAccount, type Account } from '../aws/accounts';
-import { cloneAsg, describeAsg, inServiceCount, setMinSize } from '../aws/auto-scaling';
+import { cloneAsg, describeAsg, inServiceCount, productionCapacity, setMinSize } from '../aws/auto-scaling';
 import { assertImageAvailable, newestImageByPrefix } from '../aws/images';
 import { createImageVersion, resolveExistingVersion } from '../aws/launch-template';
-import { prepareRules } from '../aws/listener-rules';
+import { planRules, prepareRules } from '../aws/listener-rules';
 import { deployTags } from '../aws/tags';
 import { cloneTargetGroup } from '../aws/target-groups';
 import { interrupt, runStep, refOf, type Guard, type StepContext, type StepOutcome } from '../advance';
-import { RejectedError } from '../errors';
+import { DeployFailure, RejectedError } from '../errors';
+import { describeAlarmStates, type AlarmState } from '../aws/alarms';
+import { planDeploy } from './plan-deploy';
 import { isActiveDeploy, isFinished, type DeployPlan, type DeployRequest, type ServiceKey, type ServiceState } from '../ledger';
 import { echoFields } from './echo';
 import { supersedeWaiting } from './waiting';
-import { asgName, nextDeployTimestamp, targetGroupName, templateAsgName } from '../naming';
-import { deployMinSize, sizeTags } from '../sizes';
+import { asgName, MAX_TARGET_GROUPS, nextDeployTimestamp, targetGroupName, templateAsgName } from '../naming';
+import { deployMinSize, productionHoldSize, sizeTags } from '../sizes';
 import { stepCount } from '../weights';
 import { deadlineTimer } from '../deadline';
 
 /** Everything a deploy needs to know before it changes anything; resolving it only reads. */
-interface Resolved {
+export interface Resolved {
   account: Account;
   workload: WorkloadClients;
   template: AutoScalingGroup;
@@ -32,6 +34,8 @@ interface Resolved {
   amiId: string;
   existingVersion?: number;
   allowUndeploy: boolean;
+  /** The RollbackAlarms as they stand now. */
+  alarms: AlarmState[];
 }
 
 /**
@@ -57,6 +61,7 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
     // Redelivered after taking the service: resolve again (read-only) and carry on where it stopped.
     return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, async (s, guard) => cloneService(ctx, s, await resolve(ctx, input, deployId), guard));
   }
+  if (input.DeployConfig.DryRun) return planOnly(ctx, envelope, input, deployId, state);
   if (await ctx.ledger.getDeployment(key, deployId)) {
     ctx.log.info('Dropping DeployRequested: this deploy already ran');
     return;
@@ -95,7 +100,7 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
   throw new Error(`Could not take ${key.ServiceName} in ${key.AccountCanonicalSlug}: its ledger kept changing`);
 }
 
-async function resolve(ctx: StepContext, input: DeployRequested, deployId: string): Promise<Resolved> {
+export async function resolve(ctx: StepContext, input: DeployRequested, deployId: string): Promise<Resolved> {
   const metaCredentials = ctx.cfg.metaRoleArn
     ? await assumeRole({
         roleArn: ctx.cfg.metaRoleArn,
@@ -119,12 +124,15 @@ async function resolve(ctx: StepContext, input: DeployRequested, deployId: strin
   if (!template) reasons.push(`Could not load ${templateAsgName(input.ServiceName)}. Is ServiceName correct?`);
   const launchTemplateId = template?.LaunchTemplate?.LaunchTemplateId;
   if (template && !launchTemplateId) reasons.push(`${templateAsgName(input.ServiceName)} must use a launch template`);
-  if ((template?.TargetGroupARNs?.length ?? 0) > 1) {
-    reasons.push(`${templateAsgName(input.ServiceName)} has ${template?.TargetGroupARNs?.length} target groups; one is supported`);
+  if ((template?.TargetGroupARNs?.length ?? 0) > MAX_TARGET_GROUPS) {
+    reasons.push(`${templateAsgName(input.ServiceName)} has ${template?.TargetGroupARNs?.length} target groups; at most ${MAX_TARGET_GROUPS} are supported`);
   }
   if (listeners.length && !template?.TargetGroupARNs?.length && template) {
     reasons.push(`${input.ServiceName} has listener_arns but ${templateAsgName(input.ServiceName)} has no target group to clone`);
   }
+  const alarmNames = input.DeployConfig.RollbackAlarms ?? [];
+  const { alarms, missing } = alarmNames.length ? await describeAlarmStates(workload.cloudwatch, alarmNames) : { alarms: [], missing: [] };
+  for (const name of missing) reasons.push(`DeployConfig.RollbackAlarms: there is no CloudWatch alarm "${name}" in ${account.slug}`);
   if (reasons.length || !template || !launchTemplateId) throw new RejectedError(reasons);
 
   const command = parseAmiCommand(input.AmiId);
@@ -146,7 +154,7 @@ async function resolve(ctx: StepContext, input: DeployRequested, deployId: strin
       break;
     }
   }
-  return { account, workload, template, launchTemplateId, listeners, amiId, existingVersion, allowUndeploy };
+  return { account, workload, template, launchTemplateId, listeners, amiId, existingVersion, allowUndeploy, alarms };
 }
 
 /** Seq 0 → 1: create (or adopt) every resource of the deploy, then wait for health. */
@@ -159,20 +167,23 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
   const launchTemplateVersion =
     r.existingVersion ?? (await createImageVersion(ec2, { launchTemplateId: r.launchTemplateId, amiId: r.amiId, deployId: request.DeployId }));
 
-  await guard();
-  const templateTargetGroupArn = r.listeners.length ? r.template.TargetGroupARNs?.[0] : undefined;
-  const targetGroupArn = templateTargetGroupArn
-    ? await cloneTargetGroup(elb, {
-        templateArn: templateTargetGroupArn,
-        name: targetGroupName(state.ServiceName, request.Timestamp),
-        deployId: request.DeployId,
-        tags,
-      })
-    : undefined;
+  // A service without listeners is non-web: its template's target groups (if any) are not cloned.
+  const templateTargetGroups = r.listeners.length ? (r.template.TargetGroupARNs ?? []) : [];
+  const targetGroups: { Template: string; Arn: string; Production?: string }[] = [];
+  for (const [index, templateArn] of templateTargetGroups.entries()) {
+    await guard();
+    const arn = await cloneTargetGroup(elb, {
+      templateArn,
+      name: targetGroupName(state.ServiceName, request.Timestamp, index),
+      deployId: request.DeployId,
+      tags,
+    });
+    targetGroups.push({ Template: templateArn, Arn: arn });
+  }
 
   const production = state.ProductionAsgName ? await describeAsg(autoscaling, state.ProductionAsgName) : undefined;
   const sizes = sizeTags(r.template.Tags, r.account.org);
-  const minSize = deployMinSize(sizes, inServiceCount(production));
+  const minSize = deployMinSize(sizes, productionCapacity(production));
   const name = asgName(state.ServiceName, request.Timestamp);
   await guard();
   await cloneAsg(autoscaling, {
@@ -181,31 +192,30 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
     deployId: request.DeployId,
     launchTemplateId: r.launchTemplateId,
     launchTemplateVersion,
-    targetGroupArn,
+    targetGroupArns: targetGroups.map((t) => t.Arn),
     minSize,
     maxSize: sizes.maxSize,
     tags,
   });
 
   if (production?.AutoScalingGroupName) {
-    // Keep production at full size while the deploy runs, so a rollback fails back to
-    // the capacity that was serving before, even if scaling would have shrunk it meanwhile.
-    const holdAt = Math.min(Math.max(inServiceCount(production), sizes.minSize), production.MaxSize ?? sizes.maxSize);
-    await setMinSize(autoscaling, production.AutoScalingGroupName, holdAt);
+    await setMinSize(autoscaling, production.AutoScalingGroupName, productionHoldSize(sizes, inServiceCount(production), production.MaxSize));
   }
 
   await guard();
-  const rules =
-    templateTargetGroupArn && targetGroupArn
-      ? await prepareRules(elb, {
-          listenerArns: r.listeners,
-          templateTargetGroupArn,
-          newTargetGroupArn: targetGroupArn,
-          deployId: request.DeployId,
-          tags,
-        })
-      : [];
-  const rollout = !targetGroupArn ? 'non-web' : rules.some((x) => x.productionTargetGroupArn) ? 'web' : 'first-web';
+  const cloneOf = new Map(targetGroups.map((t) => [t.Template, t.Arn]));
+  const changes = targetGroups.length
+    ? await planRules(elb, {
+        listenerArns: r.listeners,
+        templateTargetGroupArns: templateTargetGroups,
+        deploy: { deployId: request.DeployId, newTargetGroupArns: targetGroups.map((t) => t.Arn) },
+      })
+    : [];
+  const rules = await prepareRules(elb, { changes, newTargetGroupOf: (arn) => cloneOf.get(arn)!, tags });
+  for (const group of targetGroups) {
+    group.Production = rules.find((x) => x.newTargetGroupArn === group.Arn && x.productionTargetGroupArn)?.productionTargetGroupArn;
+  }
+  const rollout = !targetGroups.length ? 'non-web' : rules.some((x) => x.productionTargetGroupArn) ? 'web' : 'first-web';
 
   const plan: DeployPlan = {
     RoleArn: r.account.roleArn,
@@ -215,22 +225,22 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
     LaunchTemplateId: r.launchTemplateId,
     LaunchTemplateVersion: launchTemplateVersion,
     AsgName: name,
-    TargetGroupArn: targetGroupArn,
+    TargetGroups: targetGroups,
     MinSize: minSize,
     MaxSize: sizes.maxSize,
     SteadyMinSize: sizes.minSize,
     ProductionAsgName: production?.AutoScalingGroupName,
-    ProductionTargetGroupArn: production?.TargetGroupARNs?.[0],
+    ProductionTargetGroupArns: production?.TargetGroupARNs ?? [],
     Rollout: rollout,
     Rules: rules,
     HealthDeadline: new Date(Date.now() + request.Config.HealthTimeout * 1000).toISOString(),
     Steps: stepCount(request.Config.TrafficShiftPerStep),
   };
-  ctx.log.info('Cloned service', { asg: name, targetGroupArn, minSize, rollout, launchTemplateVersion, amiId: r.amiId });
+  ctx.log.info('Cloned service', { asg: name, targetGroups: targetGroups.length, minSize, rollout, launchTemplateVersion, amiId: r.amiId });
   return {
     phase: 'WaitingHealthy',
     set: { Plan: plan, DeployAsgName: name },
-    history: { ResolvedAmiId: r.amiId, AsgName: name, TargetGroupArn: targetGroupArn, Rollout: rollout },
+    history: { ResolvedAmiId: r.amiId, AsgName: name, TargetGroupArns: targetGroups.map((t) => t.Arn), Rollout: rollout },
     emit: [
       deadlineTimer(ctx, state),
       {
@@ -240,7 +250,7 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
           Seq: 1,
           AmiId: r.amiId,
           AsgName: name,
-          TargetGroupArn: targetGroupArn,
+          TargetGroupArns: targetGroups.map((t) => t.Arn),
           LaunchTemplate: { LaunchTemplateId: r.launchTemplateId, Version: launchTemplateVersion },
           MinSize: minSize,
           MaxSize: sizes.maxSize,
@@ -253,7 +263,20 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
   };
 }
 
-async function reject(ctx: StepContext, envelope: EventEnvelope, reasons: string[], deployId?: string): Promise<void> {
+/** DryRun: resolve and plan by reading only → DeployPlanned (or DeployRejected); the ledger and AWS stay as they are. */
+async function planOnly(ctx: StepContext, envelope: EventEnvelope, input: DeployRequested, deployId: string, state: ServiceState | undefined) {
+  try {
+    const resolved = await resolve(ctx, input, deployId);
+    const planned = await planDeploy(ctx, input, deployId, resolved, state);
+    ctx.log.info('Dry run planned', { rollout: planned.Rollout, rules: planned.Rules.length, warnings: planned.Warnings.length });
+    await publish(ctx.cp.events, ctx.cfg.busName, [{ DetailType: 'DeployPlanned', Detail: planned }]);
+  } catch (err) {
+    if (err instanceof RejectedError || err instanceof DeployFailure) return reject(ctx, envelope, err instanceof RejectedError ? err.reasons : [err.message], deployId);
+    throw err;
+  }
+}
+
+export async function reject(ctx: StepContext, envelope: EventEnvelope, reasons: string[], deployId?: string): Promise<void> {
   const echo = echoFields(envelope.detail);
   ctx.log.warn('Deploy rejected', { reasons });
   await publish(ctx.cp.events, ctx.cfg.busName, [

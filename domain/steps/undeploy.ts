@@ -74,8 +74,8 @@ async function undeploy(ctx: StepContext, key: ServiceKey, undeployId: string) {
     const w = await workloadAs(state.Request.RoleArn, undeployId);
     const production = await describeAsg(w.autoscaling, state.ProductionAsgName);
     // The last deploy's plan names production's target group even if a retry finds the ASG gone.
-    const recorded = state.Plan?.AsgName === state.ProductionAsgName ? state.Plan.TargetGroupArn : undefined;
-    const targetGroups = [...new Set([...(production?.TargetGroupARNs ?? []), ...(recorded ? [recorded] : [])])];
+    const recorded = state.Plan?.AsgName === state.ProductionAsgName ? state.Plan.TargetGroups.map((t) => t.Arn) : [];
+    const targetGroups = [...new Set([...(production?.TargetGroupARNs ?? []), ...recorded])];
     const deletedRules = targetGroups.length ? await deleteRulesForwardingTo(w.elb, state.Request.ListenerArns, targetGroups) : [];
     await deleteAsg(w.autoscaling, state.ProductionAsgName);
     for (const arn of targetGroups) await deleteTargetGroup(w.elb, arn);

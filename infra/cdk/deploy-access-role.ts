@@ -22,6 +22,8 @@ export const DEPLOY_ROLE_DESCRIBE_ACTIONS = [
   'autoscaling:DescribePolicies',
   'autoscaling:DescribeWarmPool',
   'autoscaling:DescribeTags',
+  // Alarm-gated rollouts: the deploy's RollbackAlarms (the service owner's, any name), read by name.
+  'cloudwatch:DescribeAlarms',
   'ec2:DescribeImages',
   'ec2:DescribeLaunchTemplates',
   'ec2:DescribeLaunchTemplateVersions',
@@ -199,7 +201,7 @@ export class DeployAccessRole extends Construct {
     addStatement(
       this.role,
       { sid: 'ReadOnlyDescribes', actions: [...DEPLOY_ROLE_DESCRIBE_ACTIONS], resources: ['*'] },
-      'Read-only describes without resource-level permissions (listed in docs/INFRA.md).',
+      'Read-only describes without resource-level permissions, or of resources found by name (listed in docs/INFRA.md).',
     );
     addStatement(
       this.role,

@@ -90,6 +90,8 @@ export interface DeployomatProps {
    * @default Duration.seconds(15)
    */
   readonly healthCheckInterval?: Duration;
+  /** How often a bake with RollbackAlarms checks the alarms (default 30 s). */
+  readonly alarmCheckInterval?: Duration;
   /**
    * How long in-flight requests drain after traffic is restored, before a rolled-back deploy's
    * group is deleted (`DEPLOYOMAT_DRAIN_SECONDS`).
@@ -535,6 +537,7 @@ export class Deployomat extends Construct {
       DEPLOYOMAT_SERVICE_NAME: this.serviceName,
       DEPLOYOMAT_AMI_OWNERS: amiOwners.join(','),
       DEPLOYOMAT_HEALTH_CHECK_INTERVAL: seconds('healthCheckInterval', props.healthCheckInterval, Duration.seconds(15), 1),
+      DEPLOYOMAT_ALARM_CHECK_INTERVAL: seconds('alarmCheckInterval', props.alarmCheckInterval, Duration.seconds(30), 1),
       DEPLOYOMAT_DRAIN_SECONDS: seconds('drainTime', props.drainTime, Duration.seconds(15), 0),
       DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: seconds('deadlineMargin', props.deadlineMargin, Duration.minutes(10), 0),
       DEPLOYOMAT_RETRY_BASE_SECONDS: seconds('retryBase', props.retryBase, Duration.seconds(2), 1),

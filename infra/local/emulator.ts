@@ -21,10 +21,12 @@ export interface EmulatorOptions {
  * Makes matching AWS API calls fail with an AWS-shaped error (see "h." in moto_server.py).
  * Matched by action name: query-protocol services (EC2, Auto Scaling, ELBv2, STS) by `Action=`,
  * JSON-protocol services (DynamoDB, EventBridge, SSM, SQS) by `X-Amz-Target`, and EventBridge
- * Scheduler by method + path. Other REST services (S3, Lambda, ...) are never matched.
+ * Scheduler by method + path. CloudWatch is matched in each of its three protocols: AWS JSON 1.0
+ * (the SDK's default), query, and Smithy RPC v2 CBOR (by `/service/…/operation/<action>`; moto
+ * itself does not serve it). Other REST services (S3, Lambda, ...) are never matched.
  */
 export interface EmulatorFault {
-  /** API action name, e.g. `CreateAutoScalingGroup`, `PutItem`, `GetSchedule`. */
+  /** API action name, e.g. `CreateAutoScalingGroup`, `PutItem`, `GetSchedule`, `DescribeAlarms`. */
   action: string;
   /** How many matching calls still fail before the fault is used up; -1 (the default) = forever. */
   count?: number;

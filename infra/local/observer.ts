@@ -3,7 +3,7 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQ
 import { EventEnvelope } from '../../events/envelope';
 import { LIFECYCLE_SOURCE } from '../../events/catalog';
 
-const OUTCOMES = ['DeployCompleted', 'DeployFailed', 'DeployCancelled', 'DeployRejected'];
+const OUTCOMES = ['DeployCompleted', 'DeployFailed', 'DeployCancelled', 'DeployRejected', 'DeployPlanned'];
 
 export interface ObservedEvent {
   id: string;
@@ -95,7 +95,7 @@ export class Observer {
     }
   }
 
-  /** The deploy's final event: DeployCompleted, DeployFailed, DeployCancelled or DeployRejected. */
+  /** The deploy's final event: DeployCompleted, DeployFailed, DeployCancelled, DeployRejected (or, for a dry run, DeployPlanned). */
   async outcome(deployId: string, timeoutMs: number): Promise<ObservedEvent> {
     return this.waitFor(
       (e) => e.detail.DeployId === deployId && OUTCOMES.includes(e.detailType),

@@ -1,3 +1,4 @@
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
@@ -49,6 +50,7 @@ export async function workloadClients() {
     ec2: new EC2Client({ credentials }),
     autoscaling: new AutoScalingClient({ credentials }),
     elb: new ElasticLoadBalancingV2Client({ credentials }),
+    cloudwatch: new CloudWatchClient({ credentials }),
   };
 }
 
@@ -102,17 +104,21 @@ export interface SeededService {
   launchTemplateId: string;
   templateTargetGroupArn?: string;
   exemplarRuleArn?: string;
+  /** With `grpc`: the second template target group and its exemplar rule. */
+  grpcTemplateTargetGroupArn?: string;
+  grpcExemplarRuleArn?: string;
   amis: Record<string, string>;
 }
 
 /**
  * A service as Serviceomat would set it up. `web` adds the template target group, the exemplar
- * rule at priority + 40000 and `listener_arns`. AMIs are registered for each name in `amis`;
+ * rule at priority + 40000 and `listener_arns`; `grpc` a second template target group (gRPC on
+ * port 50051, paths `/grpc.*`) with its exemplar at priority + 1 + 40000. AMIs are registered for each name in `amis`;
  * names in `unhealthy` get the emulator's unhealthy tag.
  */
 export async function seedService(
   account: SeededAccount,
-  opts: { service: string; web: boolean; priority?: number; minSize?: number; maxSize?: number; amis: string[]; unhealthy?: string[] },
+  opts: { service: string; web: boolean; grpc?: boolean; priority?: number; minSize?: number; maxSize?: number; amis: string[]; unhealthy?: string[] },
 ): Promise<SeededService> {
   const { ec2, autoscaling, elb } = await workloadClients();
   const amis: Record<string, string> = {};
@@ -134,6 +140,8 @@ export async function seedService(
 
   let templateTargetGroupArn: string | undefined;
   let exemplarRuleArn: string | undefined;
+  let grpcTemplateTargetGroupArn: string | undefined;
+  let grpcExemplarRuleArn: string | undefined;
   if (opts.web) {
     const tg = await elb.send(
       new CreateTargetGroupCommand({
@@ -165,6 +173,31 @@ export async function seedService(
       }),
     );
     exemplarRuleArn = rule.Rules![0]!.RuleArn!;
+    if (opts.grpc) {
+      const grpc = await elb.send(
+        new CreateTargetGroupCommand({
+          Name: `${opts.service}-grpc-template`.slice(0, 32),
+          Protocol: 'HTTP',
+          Port: 50051,
+          VpcId: account.vpcId,
+          HealthCheckPath: '/grpc.health.v1.Health/Check',
+          Matcher: { HttpCode: '200-299' },
+        }),
+      );
+      grpcTemplateTargetGroupArn = grpc.TargetGroups![0]!.TargetGroupArn!;
+      const grpcRule = await elb.send(
+        new CreateRuleCommand({
+          ListenerArn: account.listenerArn,
+          Priority: (opts.priority ?? 10) + 1 + 40000,
+          Conditions: [
+            { Field: 'host-header', HostHeaderConfig: { Values: [`${opts.service}.example.com`] } },
+            { Field: 'path-pattern', PathPatternConfig: { Values: ['/grpc.*'] } },
+          ],
+          Actions: [{ Type: 'forward', TargetGroupArn: grpcTemplateTargetGroupArn }],
+        }),
+      );
+      grpcExemplarRuleArn = grpcRule.Rules![0]!.RuleArn!;
+    }
     const ssm = await metaSsm();
     await ssm.send(
       new PutParameterCommand({ Name: `${account.prefix}/config/${opts.service}/listener_arns`, Value: account.listenerArn, Type: 'StringList', Overwrite: true }),
@@ -180,7 +213,7 @@ export async function seedService(
       DesiredCapacity: 0,
       LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: '$Default' },
       VPCZoneIdentifier: account.subnetIds.join(','),
-      TargetGroupARNs: templateTargetGroupArn ? [templateTargetGroupArn] : undefined,
+      TargetGroupARNs: templateTargetGroupArn ? [templateTargetGroupArn, ...(grpcTemplateTargetGroupArn ? [grpcTemplateTargetGroupArn] : [])] : undefined,
       HealthCheckType: opts.web ? 'ELB' : 'EC2',
       HealthCheckGracePeriod: 60,
       TerminationPolicies: ['OldestInstance'],
@@ -199,5 +232,23 @@ export async function seedService(
       TargetTrackingConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' }, TargetValue: 50 },
     }),
   );
-  return { service: opts.service, launchTemplateId, templateTargetGroupArn, exemplarRuleArn, amis };
+  return { service: opts.service, launchTemplateId, templateTargetGroupArn, exemplarRuleArn, grpcTemplateTargetGroupArn, grpcExemplarRuleArn, amis };
+}
+
+/** A CloudWatch metric alarm in the workload account (state INSUFFICIENT_DATA until set), for RollbackAlarms. */
+export async function seedAlarm(name: string, loadBalancer = 'app/acme/0123456789abcdef'): Promise<void> {
+  const { cloudwatch } = await workloadClients();
+  await cloudwatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: name,
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'HTTPCode_Target_5XX_Count',
+      Dimensions: [{ Name: 'LoadBalancer', Value: loadBalancer }],
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+    }),
+  );
 }

@@ -82,7 +82,7 @@ describe('Duplicate and stale events (emulator)', () => {
       { DetailType: 'BakeElapsed', Detail: { ...key, DeployId: 'web-1', Seq: 3, BakeTime: 0 } },
       // web-3 holds the service, but it is long past these positions.
       { DetailType: 'InstancesHealthy', Detail: { ...key, DeployId: 'web-3', Seq: 2, Healthy: 2, Wanted: 2, WaitedSeconds: 0 } },
-      { DetailType: 'AsgCloned', Detail: { ...key, DeployId: 'web-3', Seq: 1, AmiId: 'ami-00000000', AsgName: 'x', LaunchTemplate: { LaunchTemplateId: 'lt', Version: 1 }, MinSize: 0, MaxSize: 0, Rollout: 'web', RuleArns: [] } },
+      { DetailType: 'AsgCloned', Detail: { ...key, DeployId: 'web-3', Seq: 1, AmiId: 'ami-00000000', AsgName: 'x', TargetGroupArns: [], LaunchTemplate: { LaunchTemplateId: 'lt', Version: 1 }, MinSize: 0, MaxSize: 0, Rollout: 'web', RuleArns: [] } },
     ]);
     await new Promise((r) => setTimeout(r, 3000));
 

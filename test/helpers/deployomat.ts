@@ -36,6 +36,7 @@ export async function startTestDeployomat(opts: {
     env: {
       DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN,
       DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '1',
+      DEPLOYOMAT_ALARM_CHECK_INTERVAL: '1',
       DEPLOYOMAT_DRAIN_SECONDS: '1',
       ...opts.env,
     },

@@ -24,7 +24,7 @@ export async function snapshotService(service: string, listenerArn: string, laun
   const nameOf = (arn: string) => tgs.find((t) => t.TargetGroupArn === arn)?.TargetGroupName ?? `missing:${arn}`;
   const targetGroups = tgs
     .map((t) => t.TargetGroupName!)
-    .filter((n) => n.startsWith(`${service.slice(0, 15)}-`) && n !== `${service}-template`.slice(0, 32))
+    .filter((n) => n.startsWith(`${service.slice(0, 15)}-`) && !n.endsWith('-template'))
     .sort();
   const rules = ((await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn }))).Rules ?? [])
     .filter((r) => !r.IsDefault)

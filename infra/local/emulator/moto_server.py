@@ -13,7 +13,7 @@ rollback paths. These seams live here, in the emulator, never in product code.
   h. Fault injection: the `faults` setting makes chosen AWS API actions fail
      with an AWS-shaped error (see "h." below), for retry/DLQ/rollback tests.
 
-And two gaps where moto does less than AWS (filled here, not in product code):
+And gaps where moto does less than AWS (filled here, not in product code):
   d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
      the source's data, overridden by the request's LaunchTemplateData).
   e. CreateAutoScalingGroup honours `LifecycleHookSpecificationList`.
@@ -24,6 +24,9 @@ And two gaps where moto does less than AWS (filled here, not in product code):
   f. A long-polling ReceiveMessage returns a delayed message as soon as its delay
      ends (moto only wakes a long poll when a message is *sent*, so a delayed one
      surfaced up to a second late).
+  i. CloudWatch: PutCompositeAlarm exists (moto 5.2 has no handler for it) and
+     DescribeAlarms honours AlarmTypes (moto returned composite alarms even when
+     not asked for, so code that forgot them would pass here and miss them on AWS).
 
 Written against moto 5.2.x. Every hook is checked at start; if moto changes
 shape the launcher fails loudly instead of silently serving unpatched moto.
@@ -265,12 +268,16 @@ jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 # calls that fail (a call spared by chance does not use up the count).
 #
 # A request's action is found before moto sees the request:
-#   - JSON protocol (DynamoDB, EventBridge, SSM, SQS JSON): `X-Amz-Target: Prefix.Action`;
-#   - query protocol (EC2, Auto Scaling, ELBv2, STS, SQS query): `Action=` in the query string
-#     or in the form-encoded body (which is read and put back for moto);
+#   - JSON protocol (DynamoDB, EventBridge, SSM, SQS JSON, CloudWatch JSON, which SDK v3's
+#     CloudWatch client uses): `X-Amz-Target: Prefix.Action`;
+#   - query protocol (EC2, Auto Scaling, ELBv2, STS, SQS query, CloudWatch query): `Action=` in
+#     the query string or in the form-encoded body (which is read and put back for moto);
+#   - Smithy RPC v2 CBOR (CloudWatch's third protocol, e.g. the Go SDK v2's; moto 5.2 does not
+#     serve it, but a fault still answers it, in CBOR): `POST /service/<Service>/operation/Action`
+#     with `smithy-protocol: rpc-v2-cbor`;
 #   - EventBridge Scheduler (REST-JSON): method + path, SCHEDULER_ROUTES below.
-# Not matched (never fail): other REST services (S3, Lambda, ...), Smithy RPCv2-CBOR services
-# (e.g. newer CloudWatch SDKs) and moto's own /moto-api endpoints.
+# Not matched (never fail): other REST services (S3, Lambda, ...) and moto's own /moto-api
+# endpoints.
 # The account is derived exactly as moto does it (MOTO_ACCOUNT_ID, the x-moto-account-id
 # header, else the Authorization header's access key id -> the account whose IAM backend holds
 # it, which includes keys issued by STS AssumeRole; unknown keys -> moto's default account).
@@ -282,6 +289,14 @@ FAULT_KEYS = {"action", "count", "code", "status", "message", "account", "probab
 
 # The SigV4 credential scope names the service: Credential=AKID/20240101/us-east-1/ec2/aws4_request
 _SIGNING_SERVICE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+# Smithy RPC v2 CBOR: POST /service/<service shape name>/operation/<operation name>.
+_RPC_V2_PATH_RE = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
+
+# Services whose JSON/CBOR protocols are "AWS query compatible" (their models say
+# awsQueryCompatible): AWS also names the query-protocol error code in `x-amzn-query-error`,
+# which the SDK prefers over the body's `__type`. Keyed by X-Amz-Target prefix / RPC v2 service.
+QUERY_COMPATIBLE_SERVICES = {"AmazonSQS", "GraniteServiceVersion20100801"}  # SQS, CloudWatch
 
 # EventBridge Scheduler's REST routes (from its API model): (method, path regex) -> action.
 SCHEDULER_ROUTES = [
@@ -367,10 +382,14 @@ def _read_body(environ):
 def _identify_request(environ):
     """(action, protocol) of an AWS API request, or (None, None) if it cannot be told.
 
-    protocol is one of "json", "rest-json", "ec2", "query" and picks the error's shape."""
+    protocol is one of "json", "rpc-v2-cbor", "rest-json", "ec2", "query" and picks the error's
+    shape."""
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return target.rsplit(".", 1)[-1], "json"
+    rpc_v2 = _RPC_V2_PATH_RE.match(environ.get("PATH_INFO", ""))
+    if rpc_v2 and environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":
+        return rpc_v2.group(2), "rpc-v2-cbor"
     match = _SIGNING_SERVICE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
     service = match.group(1) if match else None
     if service == "scheduler":
@@ -423,18 +442,47 @@ def _take_fault(environ):
     return None
 
 
+def _cbor_text_map(values):
+    """CBOR (RFC 8949) encoding of a {str: str} dict: all an RPC v2 CBOR error body needs."""
+
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+        raise ValueError("too long for CBOR")
+
+    def text(value):
+        data = value.encode("utf-8")
+        return head(3, len(data)) + data
+
+    return head(5, len(values)) + b"".join(text(k) + text(v) for k, v in values.items())
+
+
+def _query_compatible(environ):
+    """True for a JSON or RPC v2 CBOR request to a service in QUERY_COMPATIBLE_SERVICES."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    rpc_v2 = _RPC_V2_PATH_RE.match(environ.get("PATH_INFO", ""))
+    service = target.rsplit(".", 1)[0] if target else (rpc_v2.group(1) if rpc_v2 else None)
+    return service in QUERY_COMPATIBLE_SERVICES
+
+
 def _fault_response(environ, start_response, fault):
     """An error response shaped as AWS sends it for the request's protocol."""
     request_id = str(uuid.uuid4())
     code, message, protocol = fault["code"], fault["message"], fault["protocol"]
     headers = [("x-amzn-RequestId", request_id)]
-    if protocol in ("json", "rest-json"):
+    if protocol in ("json", "rest-json", "rpc-v2-cbor") and _query_compatible(environ):
+        kind = "Receiver" if fault["status"] >= 500 else "Sender"
+        headers.append(("x-amzn-query-error", f"{code};{kind}"))
+    if protocol == "rpc-v2-cbor":
+        body = _cbor_text_map({"__type": code, "message": message})
+        headers.append(("smithy-protocol", "rpc-v2-cbor"))
+        content_type = "application/cbor"
+    elif protocol in ("json", "rest-json"):
         body = json.dumps({"__type": code, "message": message}).encode()
         headers.append(("x-amzn-ErrorType", code))
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("AmazonSQS."):
-            # SQS JSON is "query compatible": AWS also names the query-protocol error code.
-            kind = "Receiver" if fault["status"] >= 500 else "Sender"
-            headers.append(("x-amzn-query-error", f"{code};{kind}"))
         request_type = environ.get("CONTENT_TYPE", "")
         if protocol == "json" and request_type.startswith("application/x-amz-json"):
             content_type = request_type
@@ -483,6 +531,41 @@ def _put_events(self, events):
 
 
 EventsBackend.put_events = _put_events
+
+
+# --- i. CloudWatch composite alarms --------------------------------------------------
+# moto 5.2 stores a composite alarm as an Alarm with a `rule` (put_metric_alarm already reads
+# AlarmRule "to re-use this method for composite alarms"), but routes no PutCompositeAlarm to it.
+# Its state is never evaluated from the rule: set it with SetAlarmState, as for metric alarms.
+# DescribeAlarms returns both kinds whatever AlarmTypes says; AWS returns only the types asked
+# for, and only metric alarms when AlarmTypes is absent.
+
+from moto.cloudwatch.responses import CloudWatchResponse  # noqa: E402
+
+_orig_put_metric_alarm = _require(CloudWatchResponse, "put_metric_alarm")
+_orig_describe_alarms = _require(CloudWatchResponse, "describe_alarms")
+
+
+def _put_composite_alarm(self):
+    return _orig_put_metric_alarm(self)
+
+
+@functools.wraps(_orig_describe_alarms)
+def _describe_alarms(self):
+    result = _orig_describe_alarms(self)
+    alarm_types = self._get_param("AlarmTypes") or ["MetricAlarm"]
+    listed = getattr(result, "result", None)
+    if not isinstance(listed, dict) or not {"MetricAlarms", "CompositeAlarms"} <= set(listed):
+        raise RuntimeError("moto_server.py: moto's DescribeAlarms result changed shape (expected moto 5.2.x)")
+    for alarm_type, key in (("MetricAlarm", "MetricAlarms"), ("CompositeAlarm", "CompositeAlarms")):
+        if alarm_type not in alarm_types:
+            listed[key] = []
+    return result
+
+
+if not hasattr(CloudWatchResponse, "put_composite_alarm"):  # a later moto may implement it
+    CloudWatchResponse.put_composite_alarm = _put_composite_alarm
+CloudWatchResponse.describe_alarms = _describe_alarms
 
 
 # --- c. runtime control endpoint --------------------------------------------------

@@ -90,6 +90,20 @@ describe('Function: targetGroupName', () => {
     expect(targetGroupName('my.service', TIMESTAMP)).toBe(targetGroupName('my.service', TIMESTAMP));
   });
 
+  it.each([1, 2, 4])('gives the template\'s target group %i its own valid name', (index) => {
+    for (const service of ['web', 's'.repeat(64), '-', 'x'.repeat(14) + '.', 'Ünïcødé-service']) {
+      const name = targetGroupName(service, TIMESTAMP, index);
+      expect(name.length).toBeLessThanOrEqual(32);
+      expect(name).toMatch(TARGET_GROUP_NAME);
+      expect(name.endsWith(`-${index}-${TIMESTAMP}`)).toBe(true);
+      expect(name).not.toBe(targetGroupName(service, TIMESTAMP, 0));
+    }
+  });
+
+  it.each([-1, 5, 1.5])('refuses target group index %d', (index) => {
+    expect(() => targetGroupName('web', TIMESTAMP, index)).toThrow(RangeError);
+  });
+
   it('gives different deploys of a service different names', () => {
     // Prepare
     const later = deployTimestamp(new Date(Date.UTC(2026, 10, 26, 17, 17, 32)));

@@ -9,7 +9,7 @@ const ref = { DeployId: 'deploy-1', AccountCanonicalSlug: 'acme-prod', ServiceNa
 
 const shifted = (seq: number): DomainEvent => ({
   DetailType: 'TrafficShifted',
-  Detail: { ...ref, Seq: seq, Step: 1, Steps: 20, Percent: 5 },
+  Detail: { ...ref, Seq: seq, Step: 1, Steps: 20, Percent: 5, ActualPercent: 5, RuleWeights: [] },
 });
 
 const requested: DomainEvent = {
@@ -48,7 +48,7 @@ describe('Function: publish', () => {
           EventBusName: BUS,
           Source: LIFECYCLE_SOURCE,
           DetailType: 'TrafficShifted',
-          Detail: JSON.stringify({ ...ref, Seq: 1, Step: 1, Steps: 20, Percent: 5 }),
+          Detail: JSON.stringify({ ...ref, Seq: 1, Step: 1, Steps: 20, Percent: 5, ActualPercent: 5, RuleWeights: [] }),
         },
       ],
     ]);

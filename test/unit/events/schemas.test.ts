@@ -12,7 +12,16 @@ const REGENERATE = 'run `npm run schemas` and commit the result';
 const committedSchemaFiles = (): string[] =>
   existsSync(join(DOCS, 'events')) ? readdirSync(join(DOCS, 'events')).filter((name) => name.endsWith('.json')) : [];
 
-const INTERNAL: DetailType[] = ['HealthCheckDue', 'TrafficShiftDue', 'DrainElapsed', 'DeployDeadlinePassed', 'QueuedDeployReady', 'QueuedUndeployReady'];
+const INTERNAL: DetailType[] = [
+  'HealthCheckDue',
+  'TrafficShiftDue',
+  'DrainElapsed',
+  'DeployDeadlinePassed',
+  'BakeCheckDue',
+  'PauseTimeoutDue',
+  'QueuedDeployReady',
+  'QueuedUndeployReady',
+];
 
 /**
  * The subset of JSON Schema 2020-12 the generated schemas use (no ajv here): returns the
@@ -217,9 +226,9 @@ describe('JSON Schema: other events', () => {
 
     // Assess
     expect(schema).not.toHaveProperty('additionalProperties');
-    expect(schema.required).toStrictEqual(['DeployId', 'AccountCanonicalSlug', 'ServiceName', 'Seq', 'Step', 'Steps', 'Percent']);
+    expect(schema.required).toStrictEqual(['DeployId', 'AccountCanonicalSlug', 'ServiceName', 'Seq', 'Step', 'Steps', 'Percent', 'ActualPercent', 'RuleWeights']);
     expect(propertiesOf(schema).Percent).toMatchObject({ type: 'integer', minimum: 0, maximum: 100 });
-    expect(violations(schema, { DeployId: 'd-1', AccountCanonicalSlug: 'a', ServiceName: 's', Seq: 3, Step: 1, Steps: 20, Percent: 5, Later: 1 })).toStrictEqual([]);
+    expect(violations(schema, { DeployId: 'd-1', AccountCanonicalSlug: 'a', ServiceName: 's', Seq: 3, Step: 1, Steps: 20, Percent: 5, ActualPercent: 5, RuleWeights: [], Later: 1 })).toStrictEqual([]);
   });
 
   it('leaves out the meaningless safe-integer bounds of z.int()', () => {
