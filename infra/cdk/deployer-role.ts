@@ -26,7 +26,8 @@ export interface DeployerRoleProps {
 
 /**
  * In the CI/CD account: the role people and CI assume to deploy. It may publish the client
- * commands (`DeployRequested`, `CancelRequested`, `UndeployRequested`, source `deployomat.client`)
+ * commands (`DeployRequested`, `CancelRequested`, `UndeployRequested`, `PauseRequested`, `ResumeRequested`,
+ * `PromoteRequested`: source `deployomat.client`, every command of the catalog)
  * to the bus and nothing else — never a lifecycle event — and read deploy history and the
  * handlers' logs. Path `/<org>/ci-service-role/`, as the original.
  */
