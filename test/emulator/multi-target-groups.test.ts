@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
 import { Ledger } from '../../domain/ledger';
+import { AsgCloned, DeployPlanned } from '../../events/lifecycle';
 import { findLeftovers } from '../../infra/local/leftovers';
 import { seedService, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
@@ -59,12 +60,12 @@ describe('Multiple target groups and dry run (emulator)', () => {
 
     expect(planned.detailType, JSON.stringify(planned.detail)).toBe('DeployPlanned');
     expect({ service: await snapshot(), ledger: await ledgerItems() }).toEqual(before);
-    const plan = planned.detail as Record<string, any>;
+    const plan = DeployPlanned.parse(planned.detail);
     expect(plan).toMatchObject({ Rollout: 'web', Steps: 2, LaunchTemplate: { Action: 'create' }, ResolvedAmiId: api.amis.v2, Warnings: [] });
-    expect(plan.Rules.map((r: any) => [r.Priority, r.Action])).toEqual([[10, 'shift'], [11, 'shift']]);
+    expect(plan.Rules.map((r) => [r.Priority, r.Action])).toEqual([[10, 'shift'], [11, 'shift']]);
 
     await deploy('real', 'v2');
-    const cloned = t.observer.of('real').find((e) => e.detailType === 'AsgCloned')!.detail as Record<string, any>;
+    const cloned = AsgCloned.parse(t.observer.of('real').find((e) => e.detailType === 'AsgCloned')!.detail);
     const state = (await ledger().getService(key))!;
     const noTimestamp = (name: string) => name.replace(/\d{8}T\d{6}Z$/, '<ts>');
     expect({
@@ -74,7 +75,7 @@ describe('Multiple target groups and dry run (emulator)', () => {
       max: plan.MaxSize,
       production: plan.ProductionAsgName,
       productionTargetGroups: plan.ProductionTargetGroupArns,
-      rules: plan.Rules.map((r: any) => ({ rule: r.LiveRuleArn, production: r.ProductionTargetGroupArn })),
+      rules: plan.Rules.map((r) => ({ rule: r.LiveRuleArn, production: r.ProductionTargetGroupArn })),
       rollout: plan.Rollout,
     }).toEqual({
       ami: cloned.AmiId,
@@ -86,7 +87,7 @@ describe('Multiple target groups and dry run (emulator)', () => {
       rules: state.Plan!.Rules.map((r) => ({ rule: r.ruleArn, production: r.productionTargetGroupArn })),
       rollout: cloned.Rollout,
     });
-    expect(plan.TargetGroups.map((g: any) => noTimestamp(g.Name)).sort()).toEqual((await snapshot()).targetGroups.map(noTimestamp).sort());
+    expect(plan.TargetGroups.map((g) => noTimestamp(g.Name)).sort()).toEqual((await snapshot()).targetGroups.map(noTimestamp).sort());
   });
 
   it('shifts both live rules in lock-step and removes both old target groups', async () => {
