@@ -143,6 +143,8 @@ export const ServiceState = z.object({
     .optional(),
   /** Seconds the rollout stood still (paused, or a step held for capacity): the deadline is extended by them. */
   PausedSeconds: z.number().optional(),
+  /** Ids of the pause/resume/promote commands applied to this deploy (the last 20): a late duplicate is not applied twice. */
+  Commands: z.array(z.string()).optional(),
   /** PromoteRequested was accepted: the next step is 100 % and the bake is skipped. */
   Promoted: z.boolean().optional(),
   /** A deploy or undeploy waiting for this rollback to finish (OnConcurrentDeploy: rollback). */
@@ -173,7 +175,7 @@ export interface Transition {
   cause: string;
   phase: Phase;
   /** Extra top-level service attributes to set (e.g. `Plan`, `DeployAsgName`). */
-  set?: Partial<Pick<ServiceState, 'Plan' | 'DeployAsgName' | 'ProductionAsgName' | 'UndeployState' | 'Rollback' | 'Progress' | 'Paused' | 'PausedSeconds' | 'Promoted'>>;
+  set?: Partial<Pick<ServiceState, 'Plan' | 'DeployAsgName' | 'ProductionAsgName' | 'UndeployState' | 'Rollback' | 'Progress' | 'Paused' | 'PausedSeconds' | 'Promoted' | 'Commands'>>;
   /** Service attributes to remove. */
   remove?: ('Waiting' | 'LastError' | 'Paused')[];
   /**
@@ -239,7 +241,7 @@ export class Ledger {
                 ConditionExpression: `attribute_not_exists(pk) OR (#phase IN (${finished}) AND #deployAsg = :empty AND #undeploy <> :undeploying)`,
                 UpdateExpression:
                   `SET ${update.expression}, #prodAsg = if_not_exists(#prodAsg, :empty), #undeploy = if_not_exists(#undeploy, :empty) ` +
-                  'REMOVE #plan, #rollback, #lastError, #progress, #paused, #pausedSeconds, #promoted',
+                  'REMOVE #plan, #rollback, #lastError, #progress, #paused, #pausedSeconds, #promoted, #commands',
                 ExpressionAttributeNames: {
                   ...update.names,
                   '#phase': 'Phase',
@@ -253,6 +255,7 @@ export class Ledger {
                   '#paused': 'Paused',
                   '#pausedSeconds': 'PausedSeconds',
                   '#promoted': 'Promoted',
+                  '#commands': 'Commands',
                 },
                 ExpressionAttributeValues: {
                   ...update.values,

@@ -35,6 +35,10 @@ export async function controlRollout(ctx: StepContext, envelope: EventEnvelope):
       await emit(ctx.cp, ctx.cfg, state.Outbox);
       return;
     }
+    if (state?.Commands?.includes(envelope.id)) {
+      ctx.log.info('Late duplicate of a command already applied: dropping it');
+      return;
+    }
     const where = `${key.ServiceName} in ${key.AccountCanonicalSlug}`;
     if (!state || !['Starting', 'WaitingHealthy', 'Shifting', 'Baking', 'Paused'].includes(state.Phase)) {
       return reject(ctx, command, envelope.detail, [`No deployment of ${where} active`]);
@@ -50,7 +54,7 @@ export async function controlRollout(ctx: StepContext, envelope: EventEnvelope):
       fromSeq: state.Seq,
       cause: envelope.id,
       phase: decision.phase,
-      set: decision.set,
+      set: { ...decision.set, Commands: [...(state.Commands ?? []).slice(-19), envelope.id] },
       remove: decision.remove,
       outbox: decision.emit,
     });

@@ -11,6 +11,9 @@ interface Subject {
   eventId: string;
 }
 
+const ROLLOUT_COMMANDS = ['PauseRequested', 'ResumeRequested', 'PromoteRequested'] as const;
+const isRolloutCommand = (type: string): type is (typeof ROLLOUT_COMMANDS)[number] => (ROLLOUT_COMMANDS as readonly string[]).includes(type);
+
 /** A DLQ message is an EventBridge event (rule → queue) or a timer message (timer queue). */
 function subjectOf(body: string): Subject | undefined {
   let json: unknown;
@@ -54,7 +57,15 @@ export async function deadLetter(ctx: StepContext, record: SQSRecord): Promise<v
   const attempts = record.attributes.ApproximateReceiveCount;
   const reason = `${subject.detailType} could not be handled (dead-lettered from ${queue} after ${attempts} receives)${state?.LastError ? `: ${state.LastError}` : ''}`;
 
-  if (state?.ActiveDeployId === id && isActiveDeploy(state.Phase)) {
+  if (isRolloutCommand(subject.detailType)) {
+    // A pause/resume/promote that could not be applied must not roll the deploy back: say so.
+    await publish(ctx.cp.events, ctx.cfg.busName, [
+      {
+        DetailType: 'RolloutCommandRejected',
+        Detail: { ...key, Command: subject.detailType, DeployId: typeof d.DeployId === 'string' ? d.DeployId : undefined, Reasons: [`${reason}; publish it again to retry`] },
+      },
+    ]);
+  } else if (state?.ActiveDeployId === id && isActiveDeploy(state.Phase)) {
     await interrupt(ctx, key, id, 'failure', reason);
   } else if (state?.ActiveDeployId === id && state.Phase === 'RollingBack') {
     await publish(ctx.cp.events, ctx.cfg.busName, [

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
 import { Ledger } from '../../domain/ledger';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { controlRollout } from '../../domain/steps/control-rollout';
+import { CLIENT_SOURCE } from '../../events/client';
+import { stepContext } from '../../handlers/sqs-handler';
 import { findLeftovers } from '../../infra/local/leftovers';
 import { seedService, type SeededService } from '../../infra/local/seed';
 import type { ObservedEvent } from '../../infra/local/observer';
@@ -21,7 +25,8 @@ describe('Pause, resume and promote (emulator)', () => {
     t.observer.waitFor((e) => e.detail.DeployId === deployId && e.detailType === type && match(e), 30_000, `${type} of ${deployId}`);
 
   beforeAll(async () => {
-    t = await startTestDeployomat({ slug });
+    // A 1 s deadline margin: a deploy's deadline is its expected duration + 1 s, so pauses outlast it.
+    t = await startTestDeployomat({ slug, env: { DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: '1' } });
     shop = await seedService(t.account, { service, web: true, amis: ['v1', 'v2', 'v3', 'v4', 'v5'] });
     await t.send('DeployRequested', { ...key, AmiId: shop.amis.v1, DeployId: 'prod', DeployConfig: FAST });
     expect((await t.observer.outcome('prod', 60_000)).detailType).toBe('DeployCompleted');
@@ -108,6 +113,39 @@ describe('Pause, resume and promote (emulator)', () => {
     // The rest of the bake (under 4 s) ran after the resume.
     expect(outcome.receivedAt - resumed.receivedAt).toBeGreaterThan(500);
     expect(outcome.receivedAt - resumed.receivedAt).toBeLessThan(4500);
+    expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
+  });
+
+  it('does not count paused time against the deadline: a pause longer than the deadline, then resume, completes', async () => {
+    // Deadline: HealthTimeout 2 + 2 steps × 1 s + BakeTime 1 + margin 1 = 6 s after the clone.
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v2, DeployId: 'long-pause', DeployConfig: { ...FAST, HealthTimeout: 2, PauseAtPercent: [50] } });
+    await waitFor('long-pause', 'RolloutPaused');
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(of('long-pause', 'RollbackStarted')).toEqual([]);
+    await t.send('ResumeRequested', { ...key });
+
+    const outcome = await t.observer.outcome('long-pause', 30_000);
+
+    expect(outcome.detailType, JSON.stringify(outcome.detail)).toBe('DeployCompleted');
+    expect((await ledger().getService(key))!.PausedSeconds).toBeGreaterThan(7);
+  });
+
+  it('applies a command once: a late duplicate of a pause that was resumed since does not pause again', async () => {
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v3, DeployId: 'dup', DeployConfig: { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 2 } });
+    await waitFor('dup', 'TrafficShifted');
+    const detail = { ...key, DeployId: 'dup' };
+    const pauseId = await t.send('PauseRequested', detail);
+    await waitFor('dup', 'RolloutPaused');
+    await t.send('ResumeRequested', detail);
+    await waitFor('dup', 'RolloutResumed');
+
+    // The same PauseRequested (same event id) arrives again, late.
+    const envelope = { id: pauseId, 'detail-type': 'PauseRequested', source: CLIENT_SOURCE, time: new Date().toISOString(), detail };
+    await controlRollout(stepContext(new Logger({ logLevel: 'SILENT' }), pauseId), envelope);
+
+    const outcome = await t.observer.outcome('dup', 30_000);
+    expect(outcome.detailType).toBe('DeployCompleted');
+    expect(of('dup', 'RolloutPaused')).toHaveLength(1);
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
   });
 
