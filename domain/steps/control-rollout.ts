@@ -83,10 +83,13 @@ function decide(ctx: StepContext, command: RolloutCommandType, input: RolloutCom
       const reason = input.Reason ?? 'paused by request';
       const fromBake = state.Phase === 'Baking';
       const bakeEndsAt = state.Progress?.BakeEndsAt ? Date.parse(state.Progress.BakeEndsAt) : now;
+      // A step held for capacity stops holding: its time so far counts as standing still.
+      const heldSeconds = state.Progress?.HeldSince ? (now - Date.parse(state.Progress.HeldSince)) / 1000 : 0;
       return {
         ok: true,
         phase: 'Paused',
         set: {
+          ...(heldSeconds ? { PausedSeconds: (state.PausedSeconds ?? 0) + heldSeconds, Progress: { Step: step, Percent: percent, BakeEndsAt: state.Progress?.BakeEndsAt } } : {}),
           Paused: {
             Since: new Date(now).toISOString(),
             FromPhase: fromBake ? 'Baking' : 'Shifting',
