@@ -113,8 +113,9 @@ export class Subscription {
       const detail = (typeof env.data.detail === 'object' && env.data.detail ? env.data.detail : {}) as Record<string, unknown>;
       batch.push({ id: env.data.id, detailType: env.data['detail-type'], detail, time: env.data.time, receivedAt: Date.now() });
     }
-    // SQS does not keep order: within a batch, a deploy's events go by their ledger position.
-    batch.sort((a, b) => seqOf(a) - seqOf(b) || a.time.localeCompare(b.time));
+    // SQS does not keep order: within a batch, a deploy's events go by their ledger position
+    // (and of one transition's events, the state it ends in last: the step, then the pause).
+    batch.sort((a, b) => seqOf(a) - seqOf(b) || rankOf(a) - rankOf(b) || a.time.localeCompare(b.time));
     this.buffer.push(...batch);
     if (messages.length) {
       await sqs
@@ -135,6 +136,7 @@ export class Subscription {
 }
 
 const seqOf = (e: FollowEvent) => (typeof e.detail.Seq === 'number' ? e.detail.Seq : 0);
+const rankOf = (e: FollowEvent) => (e.detailType === 'RolloutPaused' ? 1 : 0);
 
 function safeJson(text: string | undefined): unknown {
   try {

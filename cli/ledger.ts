@@ -1,6 +1,8 @@
 import { GetCommand, QueryCommand, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ServiceState } from '../domain/ledger';
+import { percentAtStep } from '../domain/weights';
 import type { Aws } from './aws';
+import type { HeldView, PausedView } from './render';
 
 /**
  * Read-only views of the ledger (domain/ledger.ts): the service item `SERVICE` and the history
@@ -78,4 +80,33 @@ export async function listDeploys(aws: Aws, key: ServiceKey): Promise<Record<str
     start = out.LastEvaluatedKey;
   } while (start);
   return items.sort((a, b) => String(b.StartedAt ?? '').localeCompare(String(a.StartedAt ?? '')));
+}
+
+/** A paused rollout as the ledger records it (the same shape a follower builds from RolloutPaused). */
+export function pausedOf(s: ServiceState): PausedView | undefined {
+  if (s.Phase !== 'Paused' || !s.Paused) return undefined;
+  const since = Date.parse(s.Paused.Since);
+  const timeout = s.Request.Config.PauseTimeout;
+  return {
+    step: s.Progress?.Step ?? 0,
+    percent: s.Paused.FromPhase === 'Baking' ? 100 : (s.Progress?.Percent ?? 0),
+    by: s.Paused.By,
+    reason: s.Paused.Reason,
+    since,
+    // RolloutPaused's RollbackAt is counted from the same moment (domain/steps/shift-traffic.ts: pausedEvents).
+    rollbackAt: timeout !== undefined ? since + timeout * 1000 : undefined,
+  };
+}
+
+/** The traffic step held for capacity, if one is (the ledger keeps since when, not the counts). */
+export function heldOf(s: ServiceState): HeldView | undefined {
+  if (s.Phase !== 'Shifting' || !s.Progress?.HeldSince) return undefined;
+  const step = s.Progress.Step + 1;
+  let percent: number;
+  try {
+    percent = s.Promoted && s.Plan ? 100 : percentAtStep(step, s.Request.Config.TrafficShiftPerStep);
+  } catch {
+    return undefined;
+  }
+  return { step: s.Promoted && s.Plan ? s.Plan.Steps : step, percent, since: Date.parse(s.Progress.HeldSince) };
 }

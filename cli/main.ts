@@ -12,17 +12,19 @@ import { cancel } from './commands/cancel';
 import { deploy } from './commands/deploy';
 import { history } from './commands/history';
 import { replay } from './commands/replay';
+import { steer } from './commands/rollout';
 import { status } from './commands/status';
 import { undeploy } from './commands/undeploy';
 import { watch } from './commands/watch';
 import { println, type Context, type Io } from './context';
 import { CliError, EXIT } from './errors';
+import { collect } from './options';
 
 type Action<O> = (ctx: Context, opts: O) => Promise<number>;
 
 export function buildProgram(io: Io, done: (code: number) => void): Command {
   const program = new Command('deployomat')
-    .description('Blue/green AMI deploys with Deployomat: start, follow, cancel and inspect them.')
+    .description('Blue/green AMI deploys with Deployomat: start, follow, steer, cancel and inspect them.')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)')
@@ -54,10 +56,28 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--allow-undeploy <bool>', 'true or false: whether the service may then be undeployed')
     .option('--automatic-undeploy-minutes <m>', 'undeploy automatically this long after the deploy completes')
     .option('--skip-notifications', 'no notifications except failures')
+    .option('--rollback-alarm <name>', 'CloudWatch alarm gating the rollout: in ALARM, the deploy rolls back (repeatable)', collect)
+    .option('--alarm-grace-period <s>', 'seconds an alarm must stay in ALARM before it counts')
+    .option('--pause-at <percent>', 'pause the rollout once a step reaches this share of traffic, 1-99 (repeatable)', collect)
+    .option('--pause-timeout <s>', 'roll a paused rollout back after this long without resume or promote (default: it waits)')
+    .option('--dry-run', 'resolve and plan only, change nothing: prints what the deploy would do (always waits for the plan)')
     .option('--deploy-id <id>', 'deploy id (default <service>-<yyyymmddThhmmss>-<random>); publishing the same id twice starts one deploy')
     .option('--requested-by <who>', 'who or what asks, kept in the history (default: the CI run, or user@host)')
     .option('--wait', 'follow the deploy; exit 0 when completed, 1 when it fails, is cancelled or rejected')
     .action(action(deploy));
+
+  const rolloutVerbs = [
+    ['pause', 'Pause the running rollout where it is (traffic stays as it is) until resume or promote'],
+    ['resume', 'Resume a paused rollout'],
+    ['promote', 'Promote the running rollout: the remaining traffic steps and the bake are skipped'],
+  ] as const;
+  for (const [verb, description] of rolloutVerbs) {
+    key(program.command(verb).description(description))
+      .option('--deploy-id <id>', 'act only if this is the running deploy (a command meant for one deploy never steers the next)')
+      .option('--reason <text>', 'why (shown in the answer, the history and Slack)')
+      .option('--wait', `wait for Deployomat's answer; exit 0 when applied, 1 when rejected`)
+      .action(action(steer(verb)));
+  }
 
   key(program.command('cancel').description('Cancel the running deploy of a service (it is rolled back)'))
     .option('--reason <text>', 'why (shown in DeployCancelled)')

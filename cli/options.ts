@@ -22,12 +22,23 @@ export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Rewrites the schema's field paths in reasons to the CLI's flags: `--bake-time: must not be negative`. */
+/** Collects a repeatable option's values (`--pause-at 25 --pause-at 50`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Rewrites the schema's field paths in reasons to the CLI's flags: `--bake-time: must not be
+ * negative`; an item of a repeatable flag is named by its position: `--pause-at #2: …`.
+ */
 export function withFlags(reasons: string[], flags: Record<string, string>): string[] {
   const paths = Object.keys(flags).sort((a, b) => b.length - a.length);
   return reasons.map((reason) => {
-    const path = paths.find((p) => reason.startsWith(`${p}:`) || reason.startsWith(`${p} `));
-    return path ? `${flags[path]}${reason.slice(path.length)}` : reason;
+    const path = paths.find((p) => reason.startsWith(p) && /^(\.\d+)?[: ]/.test(reason.slice(p.length)));
+    if (!path) return reason;
+    const rest = reason.slice(path.length);
+    const item = /^\.(\d+)/.exec(rest);
+    return item ? `${flags[path]} #${Number(item[1]) + 1}${rest.slice(item[0].length)}` : `${flags[path]}${rest}`;
   });
 }
 

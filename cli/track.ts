@@ -60,6 +60,9 @@ export async function followDeploy(ctx: Context, sub: Subscription, renderer: Re
     const code = await follow(sub, {
       onEvent: (e) => {
         renderer.event(e);
+        if (e.detailType === 'RolloutPaused' && e.detail.DeployId === deployId) {
+          renderer.line(`continue with: deployomat resume --account ${key.account} --service ${key.service} (or promote, or cancel)`);
+        }
         outcome = deployOutcome(e, deployId);
         return outcome?.code;
       },

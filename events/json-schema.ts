@@ -144,6 +144,7 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
   DeployRejected: {
     DeployId: 'The deploy id, if it could be read from the request.',
     AmiId: "The request's AmiId, if it could be read.",
+    DryRun: 'Set when the rejected request was a dry run.',
   },
   AsgCloned: {
     AmiId: 'The AMI the new ASG runs (commands resolved).',

@@ -23,6 +23,8 @@ export const DeployRejected = z.object({
   ServiceName: z.string().optional(),
   AmiId: z.string().optional(),
   Reasons: z.array(z.string()).min(1),
+  /** The rejected request was a dry run (DeployConfig.DryRun). */
+  DryRun: z.boolean().optional(),
 });
 
 export const AsgCloned = DeployRef.extend({

@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
 import { DeployRequested } from '../../events/client';
+import { DeployPlanned } from '../../events/lifecycle';
 import { println, type Context } from '../context';
-import { withSubscription } from '../follow';
+import { EXIT } from '../errors';
+import { follow, withSubscription, type FollowEvent } from '../follow';
 import { defined, KEY_FLAGS, toBoolean, toNumber, validate } from '../options';
-import { DeployView, Renderer } from '../render';
+import { DeployView, Renderer, renderPlan } from '../render';
 import { followDeploy } from '../track';
 
 export interface DeployOptions {
@@ -18,6 +20,11 @@ export interface DeployOptions {
   allowUndeploy?: string;
   automaticUndeployMinutes?: string;
   skipNotifications?: boolean;
+  rollbackAlarm?: string[];
+  alarmGracePeriod?: string;
+  pauseAt?: string[];
+  pauseTimeout?: string;
+  dryRun?: boolean;
   deployId?: string;
   requestedBy?: string;
   wait?: boolean;
@@ -36,6 +43,11 @@ const FLAGS = {
   'DeployConfig.AllowUndeploy': '--allow-undeploy',
   'DeployConfig.AutomaticUndeployMinutes': '--automatic-undeploy-minutes',
   'DeployConfig.SkipNotifications': '--skip-notifications',
+  'DeployConfig.RollbackAlarms': '--rollback-alarm',
+  'DeployConfig.AlarmGracePeriod': '--alarm-grace-period',
+  'DeployConfig.PauseAtPercent': '--pause-at',
+  'DeployConfig.PauseTimeout': '--pause-timeout',
+  'DeployConfig.DryRun': '--dry-run',
 };
 
 /** `<service>-<yyyymmddThhmmss>-<4 random>` (UTC), within the DeployId charset and 64 characters. */
@@ -73,12 +85,19 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<number> {
         AllowUndeploy: toBoolean(o.allowUndeploy),
         AutomaticUndeployMinutes: toNumber(o.automaticUndeployMinutes),
         SkipNotifications: o.skipNotifications || undefined,
+        RollbackAlarms: o.rollbackAlarm?.length ? o.rollbackAlarm : undefined,
+        AlarmGracePeriod: toNumber(o.alarmGracePeriod),
+        PauseAtPercent: o.pauseAt?.length ? o.pauseAt.map((p) => toNumber(p)) : undefined,
+        PauseTimeout: toNumber(o.pauseTimeout),
+        DryRun: o.dryRun || undefined,
       }),
     },
     FLAGS,
   );
   const deployId = request.DeployId!;
   const publish = () => ctx.aws.publishCommand({ DetailType: 'DeployRequested', Detail: request });
+  const key = { account: request.AccountCanonicalSlug, service: request.ServiceName };
+  if (request.DeployConfig.DryRun) return dryRun(ctx, key, deployId, publish);
 
   if (!o.wait) {
     await publish();
@@ -86,12 +105,37 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<number> {
     println(ctx.stderr, `Follow it with: deployomat watch ${deployId} --account ${request.AccountCanonicalSlug} --service ${request.ServiceName}`);
     return 0;
   }
-  const key = { account: request.AccountCanonicalSlug, service: request.ServiceName };
   const renderer = new Renderer(ctx.stdout, new DeployView(deployId, request.DeployConfig.BakeTime));
   // Subscribed before publishing: not even the fastest rejection can be missed.
   return withSubscription(ctx.aws, key, ctx.stderr, async (sub) => {
     await publish();
     println(ctx.stdout, `deploy ${deployId}: ${request.AmiId} to ${request.ServiceName} in ${request.AccountCanonicalSlug}`);
     return followDeploy(ctx, sub, renderer, key, deployId);
+  });
+}
+
+/**
+ * deploy --dry-run: Deployomat resolves and plans by reading only and answers DeployPlanned (or
+ * DeployRejected); nothing is created or changed. Always waits for that answer and prints the plan.
+ */
+async function dryRun(ctx: Context, key: { account: string; service: string }, deployId: string, publish: () => Promise<string>): Promise<number> {
+  return withSubscription(ctx.aws, key, ctx.stderr, async (sub) => {
+    await publish();
+    let lines: string[] = [];
+    const onEvent = (e: FollowEvent): number | undefined => {
+      if (e.detail.DeployId !== deployId) return undefined; // other deploys of the service are not the answer
+      if (e.detailType === 'DeployRejected') {
+        lines = [`dry run ${deployId} was rejected (a deploy would be too; nothing was changed):`, ...(e.detail.Reasons as string[]).map((r) => `  - ${r}`)];
+        return EXIT.failed;
+      }
+      if (e.detailType !== 'DeployPlanned') return undefined;
+      const plan = DeployPlanned.safeParse(e.detail);
+      if (plan.success) for (const line of renderPlan(plan.data)) println(ctx.stdout, line);
+      else println(ctx.stdout, JSON.stringify(e.detail, null, 2)); // a newer Deployomat's plan: shown as is
+      return EXIT.ok;
+    };
+    const code = await follow(sub, { onEvent });
+    for (const line of lines) println(ctx.stderr, line);
+    return code;
   });
 }

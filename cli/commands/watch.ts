@@ -3,7 +3,7 @@ import { AccountSlug, DeployId, ServiceName } from '../../events/names';
 import { println, type Context } from '../context';
 import { EXIT } from '../errors';
 import { withSubscription } from '../follow';
-import { getDeploy, getService, type ServiceKey } from '../ledger';
+import { getDeploy, getService, heldOf, pausedOf, type ServiceKey } from '../ledger';
 import { KEY_FLAGS, validate } from '../options';
 import { DeployView, Renderer } from '../render';
 import { followDeploy, historyOutcome } from '../track';
@@ -33,13 +33,25 @@ export async function watch(ctx: Context, deployId: string, o: { account?: strin
 
     const config = (item?.Config ?? {}) as { BakeTime?: number };
     const view = new DeployView(deployId, config.BakeTime);
-    view.phase = queued ? 'Queued' : state?.ActiveDeployId === deployId ? state.Phase : String(item?.Phase ?? 'Unknown');
-    view.rollout = state?.Plan?.Rollout;
+    const holding = state?.ActiveDeployId === deployId ? state : undefined;
+    view.phase = queued ? 'Queued' : holding ? holding.Phase : String(item?.Phase ?? 'Unknown');
+    view.rollout = holding?.Plan?.Rollout;
+    view.promoted = Boolean(holding?.Promoted);
+    if (holding?.Progress && view.rollout && view.rollout !== 'non-web') view.percent = holding.Progress.Percent;
     if (view.phase === 'Baking') {
+      const ends = Date.parse(holding?.Progress?.BakeEndsAt ?? '');
       const since = Date.parse(String(item?.ShiftedAt ?? item?.HealthyAt ?? ''));
-      if (!Number.isNaN(since) && config.BakeTime !== undefined) view.bakeUntil = since + config.BakeTime * 1000;
+      if (!Number.isNaN(ends)) view.bakeUntil = ends;
+      else if (!Number.isNaN(since) && config.BakeTime !== undefined) view.bakeUntil = since + config.BakeTime * 1000;
       if (view.rollout && view.rollout !== 'non-web') view.percent = 100;
     }
+    const paused = holding && pausedOf(holding);
+    if (paused) {
+      view.phase = holding.Paused!.FromPhase; // what resuming continues with
+      if (view.phase === 'Baking' && holding.Paused!.BakeRemainingMs !== undefined) view.bakeUntil = Date.now() + holding.Paused!.BakeRemainingMs;
+      view.pause(paused);
+    }
+    view.held = holding && heldOf(holding);
     const renderer = new Renderer(ctx.stdout, view);
     const ami = item?.ResolvedAmiId && item.ResolvedAmiId !== item.AmiId ? `${String(item.AmiId)} (${String(item.ResolvedAmiId)})` : String(item?.AmiId ?? '?');
     renderer.line(
@@ -47,6 +59,8 @@ export async function watch(ctx: Context, deployId: string, o: { account?: strin
         ? `deploy ${deployId} is queued behind the rollback of ${state?.ActiveDeployId}`
         : `deploy ${deployId} of ${ami}, started ${String(item?.StartedAt ?? '?')}: now ${view.phase}`,
     );
+    const standing = view.pausedStatus() ?? view.heldStatus();
+    if (standing) renderer.line(standing);
     return followDeploy(ctx, sub, renderer, key, deployId);
   });
 }

@@ -4,7 +4,7 @@ import { noticeKey, replyKey, type Conversation, type Conversations, type PostKe
 import type { NotifyEvent } from './events';
 import { renderMessage, renderNotice, renderStep } from './render';
 import { isGone, type SlackPort } from './slack';
-import { applyEvent, initialView, isVisible, stepKey, subjectOf, type Subject } from './view';
+import { applyEvent, initialView, isVisible, replyStepOf, stepKey, subjectOf, type Subject } from './view';
 
 /**
  * The Slack notifier: ONE message per deploy (or undeploy), posted on its first event, updated in
@@ -138,7 +138,7 @@ async function syncMessage(deps: NotifyDeps, subject: ConversationSubject): Prom
 async function replyOnce(deps: NotifyDeps, subject: ConversationSubject, e: NotifyEvent, message: { ts: string; channel: string }) {
   const text = renderStep(e);
   if (!text) return;
-  await postOnce(deps, replyKey(subject, stepKey(e)), () => deps.slack.post({ channel: message.channel, text, threadTs: message.ts }));
+  await postOnce(deps, replyKey(subject, replyStepOf(e)), () => deps.slack.post({ channel: message.channel, text, threadTs: message.ts }));
 }
 
 async function postNotice(deps: NotifyDeps, e: NotifyEvent): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Detail } from '../../events/catalog';
 import type { NotifyEvent } from './events';
 import { elapsedSeconds, isFinal, type DeployView, type UndeployView, type View } from './view';
 
@@ -50,8 +51,19 @@ const PHASE_WORDS: Record<string, string> = {
   WaitingHealthy: 'waiting for healthy instances',
   Shifting: 'shifting traffic',
   Baking: 'baking',
+  Paused: 'paused',
   RollingBack: 'rolling back',
 };
+/** `12:34:56 UTC` of an ISO time. */
+const clock = (iso: string) => (Number.isNaN(Date.parse(iso)) ? iso : `${new Date(iso).toISOString().slice(11, 19)} UTC`);
+const COMMAND_WORDS: Record<string, string> = { PauseRequested: 'Pause', ResumeRequested: 'Resume', PromoteRequested: 'Promote' };
+/** The name in a target group ARN (`…:targetgroup/<name>/<id>`). */
+const targetGroupOf = (arn: string) => /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+const shortArn = (arn: string) => arn.replace(/^arn:[^:]+:elasticloadbalancing:[^:]+:[^:]+:/, '');
+/** `Holding step 3 (60 %): 2/4 healthy targets, 12 s`. */
+const holding = (h: { step: number; percent: number; healthy: number; needed: number; heldSeconds: number }) =>
+  `Holding step ${h.step} (${h.percent} %): ${h.healthy}/${h.needed} healthy targets${h.heldSeconds > 0 ? `, ${formatDuration(h.heldSeconds)}` : ''}`;
+const rollsBack = (at: string | undefined) => (at ? `rolls back at ${clock(at)} unless resumed or promoted` : 'waits for resume or promote');
 const phaseWords = (phase: string | undefined) => (phase ? (PHASE_WORDS[phase] ?? phase) : 'unknown phase');
 const bullets = (items: readonly string[]) => items.map((r) => `• ${escape(r)}`).join('\n');
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
@@ -74,6 +86,8 @@ function deployHeadline(v: DeployView): string {
       return `⛔ Deploy of ${on} rejected`;
     case 'RollingBack':
       return v.rollbackErrors?.length ? `🚨 Rollback of ${on} needs attention` : `↩️ Rolling back the deploy of ${on}`;
+    case 'Paused':
+      return `⏸️ Deploy of ${on} paused`;
     default:
       return `🚀 Deploying ${on}`;
   }
@@ -87,11 +101,18 @@ function deployStatus(v: DeployView): string {
     case 'WaitingHealthy':
       return v.wanted !== undefined ? `Waiting for ${plural(v.wanted, 'instance')} to become healthy` : 'Waiting for healthy instances';
     case 'Shifting':
+      if (v.held) return holding(v.held);
+      if (v.promoted) return `Promoted at ${v.promoted.fromPercent} %: moving to 100 % without further steps or bake`;
       return v.percent !== undefined && v.step !== undefined && v.steps !== undefined
         ? `Shifting traffic: ${v.percent} % on the new version (step ${v.step}/${v.steps})`
         : `Instances healthy${v.healthy !== undefined ? ` (${v.healthy}/${v.wanted ?? v.healthy})` : ''}, shifting traffic`;
     case 'Baking':
+      if (v.promoted) return 'Promoted: finishing without the bake';
       return v.rollout === 'non-web' ? 'Baking: old and new versions side by side' : 'Baking: 100 % on the new version';
+    case 'Paused': {
+      const p = v.paused;
+      return p ? `Paused at ${p.percent} % — ${escape(p.reason)}; ${rollsBack(p.rollbackAt)}` : 'Paused';
+    }
     case 'RollingBack': {
       const why = v.rollback ? ` (${escape(v.rollback.cause)}): ${escape(v.rollback.reason)}` : '';
       return `Rolling back from ${phaseWords(v.rollback?.fromPhase)}${why}`;
@@ -111,7 +132,10 @@ function deployFacts(v: DeployView): [string, string][] {
   const facts: [string, string][] = [];
   const ami = v.resolvedAmiId ?? v.amiId;
   if (ami) facts.push(['AMI', v.amiId && v.resolvedAmiId && v.amiId !== v.resolvedAmiId ? `${code(v.resolvedAmiId)} (${code(v.amiId)})` : code(ami)]);
-  if (v.percent !== undefined && v.rollout !== 'non-web') facts.push(['Traffic on new', trafficBar(v.percent)]);
+  if (v.percent !== undefined && v.rollout !== 'non-web') {
+    const actual = v.actualPercent !== undefined && !isFinal(v.phase) ? ` (load balancer: ${v.actualPercent} %)` : '';
+    facts.push(['Traffic on new', `${trafficBar(v.percent)}${actual}`]);
+  }
   else if (v.rollout === 'non-web' && v.phase !== 'Rejected') facts.push(['Traffic', 'not a web service']);
   const elapsed = v.phase === 'Rejected' ? undefined : elapsedSeconds(v);
   if (elapsed !== undefined) facts.push([isFinal(v.phase) ? 'Duration' : 'Elapsed', formatDuration(elapsed)]);
@@ -182,7 +206,25 @@ export function renderStep(e: NotifyEvent): string | undefined {
     }
     case 'TrafficShifted': {
       const d = e.detail;
-      return `Traffic shifted: ${d.Percent} % on the new version (step ${d.Step}/${d.Steps})`;
+      const actual = d.ActualPercent !== d.Percent ? `; the load balancer reports ${d.ActualPercent} %` : '';
+      return `Traffic shifted: ${d.Percent} % on the new version (step ${d.Step}/${d.Steps})${actual}`;
+    }
+    case 'TrafficShiftHeld': {
+      const d = e.detail;
+      return holding({ step: d.Step, percent: d.Percent, healthy: d.Healthy, needed: d.Needed, heldSeconds: d.HeldSeconds });
+    }
+    case 'RolloutPaused': {
+      const d = e.detail;
+      const by = d.By === 'request' ? ' by request' : '';
+      return `⏸️ Paused at ${d.Percent} %${d.Step > 0 ? ` (step ${d.Step})` : ''}${by}: ${escape(d.Reason)}; ${rollsBack(d.RollbackAt)}`;
+    }
+    case 'RolloutResumed': {
+      const d = e.detail;
+      return `▶️ Resumed after ${formatDuration(d.PausedSeconds)} paused${d.Reason ? `: ${escape(d.Reason)}` : ''}`;
+    }
+    case 'RolloutPromoted': {
+      const d = e.detail;
+      return `⏭️ Promoted at ${d.FromPercent} % (was ${phaseWords(d.FromPhase)})${d.Reason ? `: ${escape(d.Reason)}` : ''}; the remaining steps and the bake are skipped`;
     }
     case 'RollbackStarted': {
       const d = e.detail;
@@ -229,8 +271,14 @@ export function renderNotice(e: NotifyEvent): Rendered | undefined {
       headline = `⛔ Cancel${where(e.detail)} rejected`;
       reasons = e.detail.Reasons;
       break;
+    case 'RolloutCommandRejected':
+      headline = `⛔ ${COMMAND_WORDS[e.detail.Command] ?? e.detail.Command}${where(e.detail)} rejected`;
+      reasons = e.detail.Reasons;
+      break;
+    case 'DeployPlanned':
+      return renderPlan(e.detail);
     case 'DeployRejected':
-      headline = `⛔ Deploy request${where(e.detail)} rejected`;
+      headline = `⛔ ${e.detail.DryRun ? 'Dry run of a deploy' : 'Deploy request'}${where(e.detail)} rejected`;
       reasons = e.detail.Reasons;
       break;
     case 'UndeployRejected':
@@ -241,4 +289,37 @@ export function renderNotice(e: NotifyEvent): Rendered | undefined {
       return undefined;
   }
   return assemble(headline, 'Nothing was changed', [], [bullets(reasons)], `Event ${code(e.id)}`);
+}
+
+/** A dry run's plan (DeployPlanned): one message, no thread — nothing was changed. */
+function renderPlan(p: Detail<'DeployPlanned'>): Rendered {
+  const headline = `📝 Dry run: deploy of ${bold(p.ServiceName)} to ${bold(p.AccountCanonicalSlug)}`;
+  const status = 'Nothing was changed; a deploy started now would do this';
+  const ami = p.ResolvedAmiId === p.AmiId ? code(p.AmiId) : `${code(p.ResolvedAmiId)} (${code(p.AmiId)})`;
+  const lt = p.LaunchTemplate;
+  const rollout = { web: `blue/green in ${plural(p.Steps, 'step')}`, 'first-web': 'first deploy: 100 % once healthy', 'non-web': 'not a web service: side by side' }[p.Rollout];
+  const facts: [string, string][] = [
+    ['AMI', ami],
+    ['Launch template', `${code(lt.LaunchTemplateId)}: ${lt.Action === 'create' ? 'new version' : `reuse version ${lt.Version ?? '?'}`}`],
+    ['New group', `${code(p.AsgName)} (min ${p.MinSize}, max ${p.MaxSize})`],
+    ['Rollout', rollout],
+    [
+      'Replaces',
+      p.ProductionAsgName
+        ? `${code(p.ProductionAsgName)}${p.ProductionMinSizeDuringDeploy !== undefined ? ` (min size held at ${p.ProductionMinSizeDuringDeploy})` : ''}`
+        : 'nothing (first deploy)',
+    ],
+    ['Alarms', p.RollbackAlarms.length ? p.RollbackAlarms.map((a) => `${code(a.Name)} ${escape(a.State)}`).join(', ') : 'none'],
+  ];
+  const sections: string[] = [];
+  if (p.TargetGroups.length) sections.push(`*Target groups:*\n${p.TargetGroups.map((t) => `• ${code(t.Name)} (clone of ${code(targetGroupOf(t.Template))})`).join('\n')}`);
+  if (p.Rules.length) {
+    const rule = (r: Detail<'DeployPlanned'>['Rules'][number]) =>
+      r.Action === 'shift'
+        ? `• shift rule ${r.Priority} on ${code(shortArn(r.ListenerArn))} from ${code(targetGroupOf(r.ProductionTargetGroupArn ?? 'production'))}`
+        : `• create rule ${r.Priority} on ${code(shortArn(r.ListenerArn))} from its exemplar`;
+    sections.push(`*Rules:*\n${p.Rules.map(rule).join('\n')}`);
+  }
+  if (p.Warnings.length) sections.push(`⚠️ *Warnings:*\n${bullets(p.Warnings)}`);
+  return assemble(headline, status, facts, sections, `Dry run ${code(p.DeployId)}`);
 }

@@ -15,6 +15,7 @@ export const DeployPhase = z.enum([
   'WaitingHealthy',
   'Shifting',
   'Baking',
+  'Paused',
   'RollingBack',
   'Completed',
   'Failed',
@@ -63,8 +64,16 @@ export const DeployView = z.object({
   wanted: z.number().optional(),
   /** Share of traffic on the new version. */
   percent: z.number().optional(),
+  /** The share the load balancer reported after the last step, when it differs from `percent`. */
+  actualPercent: z.number().optional(),
   step: z.number().optional(),
   steps: z.number().optional(),
+  /** While the rollout stands still (RolloutPaused): where, why, and until when (RollbackAt, ISO). */
+  paused: z.object({ step: z.number(), percent: z.number(), by: z.string(), reason: z.string(), rollbackAt: z.string().optional() }).optional(),
+  /** A traffic step waiting for capacity (TrafficShiftHeld). */
+  held: z.object({ step: z.number(), percent: z.number(), healthy: z.number(), needed: z.number(), heldSeconds: z.number() }).optional(),
+  /** PromoteRequested was applied: the remaining steps and the bake are skipped. */
+  promoted: z.object({ fromPhase: z.string(), fromPercent: z.number(), reason: z.string().optional() }).optional(),
   rollback: z.object({ cause: z.string(), reason: z.string(), fromPhase: z.string() }).optional(),
   /** The phase a failed or cancelled deploy was in. */
   endedInPhase: z.string().optional(),
@@ -99,11 +108,17 @@ export function subjectOf(e: NotifyEvent): Subject | undefined {
   switch (e.type) {
     case 'DeployRequested': {
       const d = e.detail;
+      // A dry run changes nothing and opens no conversation: its answer (DeployPlanned) is one notice.
+      if (d.DeployConfig.DryRun) return undefined;
       return { kind: 'deploy', id: d.DeployId ?? e.id, account: d.AccountCanonicalSlug, service: d.ServiceName };
     }
     case 'AsgCloned':
     case 'InstancesHealthy':
     case 'TrafficShifted':
+    case 'TrafficShiftHeld':
+    case 'RolloutPaused':
+    case 'RolloutResumed':
+    case 'RolloutPromoted':
     case 'RollbackStarted':
     case 'TrafficRestored':
     case 'DeployCompleted':
@@ -115,7 +130,8 @@ export function subjectOf(e: NotifyEvent): Subject | undefined {
     }
     case 'DeployRejected': {
       const d = e.detail;
-      return d.AccountCanonicalSlug && d.ServiceName
+      // A rejected dry run opened no message (its request posts nothing): a notice of its own.
+      return d.AccountCanonicalSlug && d.ServiceName && !d.DryRun
         ? { kind: 'deploy', id: d.DeployId ?? e.id, account: d.AccountCanonicalSlug, service: d.ServiceName }
         : notice;
     }
@@ -132,6 +148,8 @@ export function subjectOf(e: NotifyEvent): Subject | undefined {
         : notice;
     }
     case 'CancelRejected':
+    case 'RolloutCommandRejected':
+    case 'DeployPlanned':
       return notice;
     default:
       return undefined;
@@ -146,6 +164,14 @@ export function subjectOf(e: NotifyEvent): Subject | undefined {
 export function stepKey(e: NotifyEvent): string {
   const seq = (e.detail as { Seq?: unknown }).Seq;
   return typeof seq === 'number' ? `${e.type}#${seq}` : e.type;
+}
+
+/**
+ * The thread reply an event posts, by the same kind of key: a step held for capacity is retried
+ * (a new position each time) but gets one reply per step; the message shows how long it has held.
+ */
+export function replyStepOf(e: NotifyEvent): string {
+  return e.type === 'TrafficShiftHeld' ? `${e.type}#step${e.detail.Step}` : stepKey(e);
 }
 
 /** The request events open the conversation (the message itself); every other step gets a thread reply. */
@@ -196,13 +222,44 @@ function applyDeploy(v: DeployView, e: NotifyEvent): DeployView {
     }
     case 'TrafficShifted': {
       const d = e.detail;
-      const facts = { percent: d.Percent, step: d.Step, steps: d.Steps };
-      // A shift overtaken by a later one keeps the later percentage.
-      return d.Seq < v.seq ? v : progress(d.Seq, d.Percent >= 100 ? 'Baking' : 'Shifting', facts);
+      const facts = {
+        percent: d.Percent,
+        actualPercent: d.ActualPercent !== d.Percent ? d.ActualPercent : undefined,
+        step: d.Step,
+        steps: d.Steps,
+        held: undefined,
+      };
+      // A shift overtaken by a later one keeps the later percentage; a pause made by the same
+      // transition (PauseAtPercent: the same Seq) is the state it ended in.
+      if (d.Seq < v.seq) return v;
+      if (d.Seq === v.seq && v.phase === 'Paused') return { ...v, ...facts };
+      return progress(d.Seq, d.Percent >= 100 ? 'Baking' : 'Shifting', facts);
+    }
+    case 'TrafficShiftHeld': {
+      const d = e.detail;
+      if (d.Seq < v.seq) return v;
+      return progress(d.Seq, 'Shifting', { held: { step: d.Step, percent: d.Percent, healthy: d.Healthy, needed: d.Needed, heldSeconds: d.HeldSeconds } });
+    }
+    case 'RolloutPaused': {
+      const d = e.detail;
+      if (d.Seq < v.seq) return v;
+      const paused = { step: d.Step, percent: d.Percent, by: d.By, reason: d.Reason, rollbackAt: d.RollbackAt };
+      return progress(d.Seq, 'Paused', { paused, held: undefined, ...(v.rollout === 'non-web' ? {} : { percent: d.Percent }) });
+    }
+    case 'RolloutResumed': {
+      const d = e.detail;
+      if (d.Seq < v.seq) return v;
+      return progress(d.Seq, resumedPhase(v), { paused: undefined });
+    }
+    case 'RolloutPromoted': {
+      const d = e.detail;
+      if (d.Seq < v.seq) return v;
+      const promoted = { fromPhase: d.FromPhase, fromPercent: d.FromPercent, reason: d.Reason };
+      return progress(d.Seq, d.FromPercent >= 100 || v.rollout === 'non-web' ? 'Baking' : 'Shifting', { promoted, paused: undefined, held: undefined });
     }
     case 'RollbackStarted': {
       const d = e.detail;
-      return progress(d.Seq, 'RollingBack', { rollback: { cause: d.Cause, reason: d.Reason, fromPhase: d.FromPhase } });
+      return progress(d.Seq, 'RollingBack', { rollback: { cause: d.Cause, reason: d.Reason, fromPhase: d.FromPhase }, paused: undefined, held: undefined });
     }
     case 'TrafficRestored': {
       const d = e.detail;
@@ -240,6 +297,12 @@ function applyDeploy(v: DeployView, e: NotifyEvent): DeployView {
     default:
       return v;
   }
+}
+
+/** The phase a resumed rollout goes back to: the bake if the pause came at 100 % (or for a rollout without steps). */
+function resumedPhase(v: DeployView): DeployPhase {
+  const percent = v.paused?.percent ?? v.percent ?? 0;
+  return percent >= 100 || v.rollout === 'non-web' || v.rollout === 'first-web' ? 'Baking' : 'Shifting';
 }
 
 function applyUndeploy(v: UndeployView, e: NotifyEvent): UndeployView {

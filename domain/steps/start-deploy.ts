@@ -271,16 +271,18 @@ async function planOnly(ctx: StepContext, envelope: EventEnvelope, input: Deploy
     ctx.log.info('Dry run planned', { rollout: planned.Rollout, rules: planned.Rules.length, warnings: planned.Warnings.length });
     await publish(ctx.cp.events, ctx.cfg.busName, [{ DetailType: 'DeployPlanned', Detail: planned }]);
   } catch (err) {
-    if (err instanceof RejectedError || err instanceof DeployFailure) return reject(ctx, envelope, err instanceof RejectedError ? err.reasons : [err.message], deployId);
+    if (err instanceof RejectedError || err instanceof DeployFailure) {
+      return reject(ctx, envelope, err instanceof RejectedError ? err.reasons : [err.message], deployId, { dryRun: true });
+    }
     throw err;
   }
 }
 
-export async function reject(ctx: StepContext, envelope: EventEnvelope, reasons: string[], deployId?: string): Promise<void> {
+export async function reject(ctx: StepContext, envelope: EventEnvelope, reasons: string[], deployId?: string, opts: { dryRun?: boolean } = {}): Promise<void> {
   const echo = echoFields(envelope.detail);
   ctx.log.warn('Deploy rejected', { reasons });
   await publish(ctx.cp.events, ctx.cfg.busName, [
-    { DetailType: 'DeployRejected', Detail: { ...echo, DeployId: deployId ?? echo.DeployId ?? envelope.id, Reasons: reasons } },
+    { DetailType: 'DeployRejected', Detail: { ...echo, DeployId: deployId ?? echo.DeployId ?? envelope.id, Reasons: reasons, DryRun: opts.dryRun } },
   ]);
 }
 

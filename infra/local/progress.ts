@@ -52,7 +52,21 @@ export function describeEvent(e: ObservedEvent): string {
     case 'UndeployFailed':
       return `UNDEPLOY FAILED: ${(d.Errors as string[]).join('; ')}`;
     case 'DeployDeadlinePassed':
-      return `deadline of ${d.DeadlineSeconds} s passed`;
+      return `deadline check (${d.DeadlineSeconds} s; time paused or held does not count)`;
+    case 'TrafficShiftHeld':
+      return `holding step ${d.Step} (${d.Percent} %): ${d.Healthy}/${d.Needed} healthy targets, ${d.HeldSeconds} s`;
+    case 'RolloutPaused':
+      return `paused at ${d.Percent} % (${d.By}): ${d.Reason}${d.RollbackAt ? `; rolls back at ${d.RollbackAt}` : ''}`;
+    case 'RolloutResumed':
+      return `resumed after ${d.PausedSeconds} s paused`;
+    case 'RolloutPromoted':
+      return `promoted from ${d.FromPercent} %: remaining steps and bake skipped`;
+    case 'RolloutCommandRejected':
+      return `${d.Command} refused: ${(d.Reasons as string[]).join('; ')}`;
+    case 'BakeCheckDue':
+      return 'alarm check during the bake';
+    case 'DeployPlanned':
+      return `dry run planned: ${d.Rollout}, ${d.AsgName}, ${(d.Rules as unknown[]).length} rule(s); nothing changed`;
     default:
       return e.detailType;
   }

@@ -35,8 +35,31 @@ describe('deployomat arguments (no AWS)', () => {
     expect(r.stderr).toContain('--allow-undeploy: must be true or false');
   });
 
+  it('checks the rollout flags of deploy: repeatable alarms and pause points, each named when wrong', async () => {
+    const r = await cli([
+      ...unreachable, 'deploy', '--account', 'acme', '--service', 'shop', '--ami', 'ami-12345678',
+      '--pause-at', '25', '--pause-at', '150', '--pause-at', 'half', '--rollback-alarm', 'shop-5xx', '--rollback-alarm', '',
+      '--alarm-grace-period', '-1', '--pause-timeout', 'forever',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')).toEqual([
+      'error: Invalid options (nothing was published):',
+      '  - --rollback-alarm #2: must not be empty',
+      '  - --alarm-grace-period: must not be negative',
+      '  - --pause-at #2: must be between 1 and 99',
+      '  - --pause-at #3: must be a percentage',
+      '  - --pause-timeout: must be a number of seconds',
+      '',
+    ]);
+  });
+
   it.each([
     ['cancel without --service', ['cancel', '--account', 'acme'], '--service is required'],
+    ['pause without --account', ['pause', '--service', 's', '--wait'], '--account is required'],
+    ['resume with a bad deploy id', ['resume', '--account', 'acme', '--service', 's', '--deploy-id', 'x'], '--deploy-id: must be 2-64 characters'],
+    ['promote with a reason too long', ['promote', '--account', 'acme', '--service', 's', '--reason', 'x'.repeat(501)], '--reason: must be at most 500 characters'],
+    ['pause with an unknown option', ['pause', '--account', 'acme', '--service', 's', '--percent', '5'], "unknown option '--percent'"],
     ['undeploy with a bad policy', ['undeploy', '--account', 'acme', '--service', 's', '--on-concurrent-deploy', 'maybe'], '--on-concurrent-deploy: must be "fail" or "rollback"'],
     ['history without --account', ['history', '--service', 's'], '--account is required'],
     ['history with a bad --limit', ['history', '--account', 'a', '--service', 's', '--limit', '0'], '--limit: must be positive'],
@@ -97,7 +120,7 @@ describe('deployomat arguments (no AWS)', () => {
     const bin = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [bin, '--help'], { cwd: tmpdir() });
     expect(stdout).toContain('Usage: deployomat [options] [command]');
-    for (const command of ['deploy', 'cancel', 'undeploy', 'status', 'history', 'watch']) expect(stdout).toContain(`  ${command} `);
+    for (const command of ['deploy', 'cancel', 'undeploy', 'status', 'history', 'watch', 'pause', 'resume', 'promote']) expect(stdout).toContain(`  ${command} `);
     const failed = await promisify(execFile)(process.execPath, [bin, 'deploy', '--account', 'a'], { cwd: tmpdir() }).catch((e: { code: number; stderr: string }) => e);
     expect(failed).toMatchObject({ code: 2, stderr: expect.stringContaining('--service is required') });
   });

@@ -90,6 +90,32 @@ describe('Notify: the message of a deploy', () => {
     expect(r.text).toContain('Rollback failed; publish CancelRequested to retry it:\n• restore-traffic dead-lettered');
   });
 
+  it('shows a paused rollout as "Paused at N % — <reason>", with when it rolls back', () => {
+    const paused = { ...base, rollout: 'web', phase: 'Paused', seq: 3, percent: 50, step: 2, steps: 4 } as const;
+    const r = renderMessage({ ...paused, paused: { step: 2, percent: 50, by: 'PauseAtPercent', reason: 'PauseAtPercent 50 % reached', rollbackAt: '2026-01-01T12:30:00.000Z' } });
+    expect(r.text.split('\n').slice(0, 3)).toEqual([
+      '⏸️ Deploy of *shop* to *acme-web* paused',
+      'Paused at 50 % — PauseAtPercent 50 % reached; rolls back at 12:30:00 UTC unless resumed or promoted',
+      '*AMI:* `ami-1` · *Traffic on new:* ▰▰▰▰▰▱▱▱▱▱ 50 % · *Elapsed:* 0 s',
+    ]);
+    const byRequest = renderMessage({ ...paused, paused: { step: 2, percent: 50, by: 'request', reason: 'check <graphs>' } });
+    expect(byRequest.text.split('\n')[1]).toBe('Paused at 50 % — check &lt;graphs&gt;; waits for resume or promote');
+  });
+
+  it('shows a step held for capacity, a promoted rollout, and the load balancer disagreeing with the configured weight', () => {
+    const shifting = { ...base, rollout: 'web', phase: 'Shifting', seq: 4, percent: 25, step: 1, steps: 4 } as const;
+    expect(renderMessage({ ...shifting, held: { step: 2, percent: 50, healthy: 2, needed: 4, heldSeconds: 12 } }).text.split('\n')[1]).toBe(
+      'Holding step 2 (50 %): 2/4 healthy targets, 12 s',
+    );
+    expect(renderMessage({ ...shifting, promoted: { fromPhase: 'Shifting', fromPercent: 25 } }).text.split('\n')[1]).toBe(
+      'Promoted at 25 %: moving to 100 % without further steps or bake',
+    );
+    expect(renderMessage({ ...shifting, phase: 'Baking', percent: 100, promoted: { fromPhase: 'Baking', fromPercent: 100 } }).text.split('\n')[1]).toBe(
+      'Promoted: finishing without the bake',
+    );
+    expect(renderMessage({ ...shifting, actualPercent: 20 }).text).toContain('*Traffic on new:* ▰▰▰▱▱▱▱▱▱▱ 25 % (load balancer: 20 %)');
+  });
+
   it('says what a non-web service does instead of traffic', () => {
     expect(renderMessage({ ...base, rollout: 'non-web', phase: 'Baking' }).text).toContain('Baking: old and new versions side by side\n*AMI:* `ami-1` · *Traffic:* not a web service');
   });
@@ -116,7 +142,31 @@ describe('Notify: the thread replies', () => {
       'Cloned `shop-x` (min 2, max 4) with AMI `ami-1`, launch template version 3',
     ],
     ['InstancesHealthy', { ...ref, Seq: 1, Healthy: 2, Wanted: 2, WaitedSeconds: 75 }, '2/2 instances healthy after 1 min 15 s'],
-    ['TrafficShifted', { ...ref, Seq: 2, Step: 1, Steps: 4, Percent: 25 }, 'Traffic shifted: 25 % on the new version (step 1/4)'],
+    ['TrafficShifted', { ...ref, Seq: 2, Step: 1, Steps: 4, Percent: 25, ActualPercent: 25, RuleWeights: [] }, 'Traffic shifted: 25 % on the new version (step 1/4)'],
+    [
+      'TrafficShifted',
+      { ...ref, Seq: 2, Step: 1, Steps: 4, Percent: 25, ActualPercent: 20, RuleWeights: [] },
+      'Traffic shifted: 25 % on the new version (step 1/4); the load balancer reports 20 %',
+    ],
+    ['TrafficShiftHeld', { ...ref, Seq: 3, Step: 3, Percent: 60, Healthy: 2, Needed: 4, HeldSeconds: 12 }, 'Holding step 3 (60 %): 2/4 healthy targets, 12 s'],
+    ['TrafficShiftHeld', { ...ref, Seq: 3, Step: 3, Percent: 60, Healthy: 2, Needed: 4, HeldSeconds: 0 }, 'Holding step 3 (60 %): 2/4 healthy targets'],
+    [
+      'RolloutPaused',
+      { ...ref, Seq: 3, Step: 2, Percent: 50, By: 'PauseAtPercent', Reason: 'PauseAtPercent 50 % reached', RollbackAt: '2026-01-01T13:00:00.000Z' },
+      '⏸️ Paused at 50 % (step 2): PauseAtPercent 50 % reached; rolls back at 13:00:00 UTC unless resumed or promoted',
+    ],
+    [
+      'RolloutPaused',
+      { ...ref, Seq: 3, Step: 4, Percent: 100, By: 'request', Reason: 'error rate <1%?' },
+      '⏸️ Paused at 100 % (step 4) by request: error rate &lt;1%?; waits for resume or promote',
+    ],
+    ['RolloutResumed', { ...ref, Seq: 4, PausedSeconds: 95 }, '▶️ Resumed after 1 min 35 s paused'],
+    ['RolloutResumed', { ...ref, Seq: 4, PausedSeconds: 5, Reason: 'looks good' }, '▶️ Resumed after 5 s paused: looks good'],
+    [
+      'RolloutPromoted',
+      { ...ref, Seq: 4, FromPhase: 'Shifting', FromPercent: 25, Reason: 'hotfix' },
+      '⏭️ Promoted at 25 % (was shifting traffic): hotfix; the remaining steps and the bake are skipped',
+    ],
     ['RollbackStarted', { ...ref, Seq: 3, Cause: 'deadline', Reason: 'too slow', FromPhase: 'Baking' }, 'Rolling back from baking (deadline): too slow'],
     ['TrafficRestored', { ...ref, Seq: 4, RestoredRuleArns: ['a', 'b'], DeletedRuleArns: [], DrainSeconds: 15 }, 'Traffic restored: 100 % on the previous version (2 rules); draining 15 s before removing the new group'],
     ['TrafficRestored', { ...ref, Seq: 4, RestoredRuleArns: [], DeletedRuleArns: ['a'], DrainSeconds: 0 }, 'Live rule of the first deploy removed; draining 0 s before removing the new group'],
@@ -138,6 +188,59 @@ describe('Notify: the thread replies', () => {
     expect(renderNotice(ev('DeployRejected', { Reasons: ['the event detail must be a JSON object'] }))?.text).toBe(
       '⛔ Deploy request rejected\nNothing was changed\n• the event detail must be a JSON object',
     );
+    expect(renderNotice(ev('DeployRejected', { AccountCanonicalSlug: 'acme-web', ServiceName: 'shop', Reasons: ['no exemplar'], DryRun: true }))?.text).toBe(
+      '⛔ Dry run of a deploy of *shop* on *acme-web* rejected\nNothing was changed\n• no exemplar',
+    );
+    expect(renderNotice(ev('RolloutCommandRejected', { Command: 'PauseRequested', AccountCanonicalSlug: 'acme-web', ServiceName: 'shop', Reasons: ['The rollout is already paused'] }))?.text).toBe(
+      '⛔ Pause of *shop* on *acme-web* rejected\nNothing was changed\n• The rollout is already paused',
+    );
+  });
+
+  it('posts a dry run as one message with the plan', () => {
+    const arn = (what: string) => `arn:aws:elasticloadbalancing:us-east-1:222222222222:${what}`;
+    const plan = {
+      ...ref,
+      DeployId: 'shop-dry',
+      AmiId: '$name-prefix:shop-',
+      ResolvedAmiId: 'ami-2',
+      Environment: 'development',
+      LaunchTemplate: { LaunchTemplateId: 'lt-1', Action: 'create' },
+      AsgName: 'shop-20260101T120000Z',
+      MinSize: 2,
+      MaxSize: 4,
+      TargetGroups: [{ Template: arn('targetgroup/shop-template/abc'), Name: 'shop-20260101T120000Z' }],
+      Rules: [
+        {
+          ListenerArn: arn('listener/app/acme/1/2'),
+          ExemplarRuleArn: arn('listener-rule/app/acme/1/2/3'),
+          Priority: 10,
+          Action: 'shift',
+          LiveRuleArn: arn('listener-rule/app/acme/1/2/4'),
+          ProductionTargetGroupArn: arn('targetgroup/shop-20251231T000000Z/def'),
+        },
+      ],
+      Rollout: 'web',
+      Steps: 4,
+      ProductionAsgName: 'shop-20251231T000000Z',
+      ProductionTargetGroupArns: [arn('targetgroup/shop-20251231T000000Z/def')],
+      ProductionMinSizeDuringDeploy: 2,
+      RollbackAlarms: [{ Name: 'shop-5xx', State: 'ALARM' }],
+      AllowUndeploy: true,
+      Warnings: ['Alarm "shop-5xx" is in ALARM now: the deploy would roll back at its first traffic step'],
+    };
+    const r = renderNotice(ev('DeployPlanned', plan))!;
+    expect(r.text).toBe(
+      [
+        '📝 Dry run: deploy of *shop* to *acme-web*',
+        'Nothing was changed; a deploy started now would do this',
+        '*AMI:* `ami-2` (`$name-prefix:shop-`) · *Launch template:* `lt-1`: new version · *New group:* `shop-20260101T120000Z` (min 2, max 4) · ' +
+          '*Rollout:* blue/green in 4 steps · *Replaces:* `shop-20251231T000000Z` (min size held at 2) · *Alarms:* `shop-5xx` ALARM',
+        '*Target groups:*\n• `shop-20260101T120000Z` (clone of `shop-template`)',
+        '*Rules:*\n• shift rule 10 on `listener/app/acme/1/2` from `shop-20251231T000000Z`',
+        '⚠️ *Warnings:*\n• Alarm "shop-5xx" is in ALARM now: the deploy would roll back at its first traffic step',
+      ].join('\n'),
+    );
+    expect(r.blocks.at(-1)).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Dry run `shop-dry`' }] });
   });
 });
 

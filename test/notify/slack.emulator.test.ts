@@ -216,11 +216,54 @@ describe('Slack notifier (emulator + Slack stand-in)', () => {
     expect(posts).toEqual([expect.objectContaining({ channel: 'C9', text: expect.stringMatching(/^🚀 Deploying \*race\*/) })]);
 
     // The same step twice at once: a redelivery, and the outbox publishing it again under a new id.
-    const clonedDetail = { ...ref, Seq: 0, AmiId: 'ami-0123456789abcdef0', AsgName: 'race-x', LaunchTemplate: { LaunchTemplateId: 'lt', Version: 2 }, MinSize: 1, MaxSize: 2, Rollout: 'non-web', RuleArns: [] };
+    const clonedDetail = { ...ref, Seq: 0, AmiId: 'ami-0123456789abcdef0', AsgName: 'race-x', LaunchTemplate: { LaunchTemplateId: 'lt', Version: 2 }, MinSize: 1, MaxSize: 2, Rollout: 'non-web', RuleArns: [], TargetGroupArns: [] };
     await Promise.all([notify(deps, event('e-2', 'AsgCloned', clonedDetail)), notify(deps, event('e-2-again', 'AsgCloned', clonedDetail))]);
     expect(posts.slice(1)).toEqual([expect.objectContaining({ threadTs: '1800000000.000001', text: expect.stringMatching(/^Cloned `race-x`/) })]);
     expect(updates.length).toBeGreaterThanOrEqual(1); // an update may be sent by both: harmless
     expect((await conversations().get({ kind: 'deploy', id: 'race-1', account: slug, service: 'race' }))).toMatchObject({ ts: '1800000000.000001', channel: 'C9', version: 2, sentVersion: 2 });
+  });
+
+  // A blue/green deploy: production is the one the earlier tests left.
+  it('shows a rollout paused at PauseAtPercent until resumed, and posts a dry run as one message of its own', async () => {
+    const from = slack.calls.length;
+    await t.send('DeployRequested', {
+      AccountCanonicalSlug: slug,
+      ServiceName: service,
+      AmiId: svc.amis['shop-v1'],
+      DeployId: 'shop-6',
+      DeployConfig: { ...FAST, TrafficShiftPerStep: 50, PauseAtPercent: [50] },
+    });
+    await t.observer.waitFor((e) => e.detail.DeployId === 'shop-6' && e.detailType === 'RolloutPaused', 60_000);
+    // Resumed only once Slack shows the pause.
+    for (let c = await conversations().get(subject('shop-6')); !(c?.view.phase === 'Paused' && c.sentVersion >= c.version); c = await conversations().get(subject('shop-6'))) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await t.send('ResumeRequested', { AccountCanonicalSlug: slug, ServiceName: service, DeployId: 'shop-6', Reason: 'metrics fine' });
+    expect((await t.observer.outcome('shop-6', 60_000)).detailType).toBe('DeployCompleted');
+    await notified('shop-6', 'DeployCompleted');
+
+    const seen = lines(from);
+    const pausedUpdate = `update: ⏸️ Deploy of *shop* to *${slug}* paused / Paused at 50 % — PauseAtPercent 50 % reached; waits for resume or promote`;
+    // The step and the pause come from one transition (the same Seq) and may reach the notifier in either order.
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        pausedUpdate,
+        'reply: ⏸️ Paused at 50 % (step 1): PauseAtPercent 50 % reached; waits for resume or promote',
+        'reply: Traffic shifted: 50 % on the new version (step 1/2)',
+        m(/^reply: ▶️ Resumed after \d+ s paused: metrics fine$/),
+      ]),
+    );
+    expect(seen.indexOf(pausedUpdate)).toBeLessThan(seen.findIndex((l) => l.startsWith('reply: ▶️ Resumed')));
+    expect(seen.at(-1)).toMatch(/^reply: ✅ Completed in \d+ s$/);
+
+    const dryFrom = slack.calls.length;
+    await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: service, AmiId: svc.amis['shop-v2'], DeployId: 'shop-dry', DeployConfig: { DryRun: true } });
+    expect((await t.observer.outcome('shop-dry', 60_000)).detailType).toBe('DeployPlanned');
+    await slack.waitFor((calls) => calls.length > dryFrom, 30_000, 'the dry run');
+    await slack.quiet(1000); // a duplicate delivery would post within it
+    expect(lines(dryFrom)).toEqual([`post: 📝 Dry run: deploy of *shop* to *${slug}* / Nothing was changed; a deploy started now would do this`]);
+    expect(String(slack.calls[dryFrom]!.args.text)).toMatch(/\*Rules:\*\n• shift rule 10 on `listener\/app\/\S+` from `shop-/);
+    expect(await conversations().get(subject('shop-dry'))).toBeUndefined();
   });
 
   it('posts an undeploy, and a rejected cancel as a notice of its own', async () => {

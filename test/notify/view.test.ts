@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DeployConfig } from '../../events/client';
+import { handlers } from '../../events/topology';
 import { parseNotifyEvent, type NotifyEvent } from '../../domain/notify/events';
-import { applyEvent, initialView, isVisible, stepKey, subjectOf, type DeployView, type View } from '../../domain/notify/view';
+import { applyEvent, initialView, isVisible, replyStepOf, stepKey, subjectOf, type DeployView, type View } from '../../domain/notify/view';
 
 /** The fold of a deploy's events into what its Slack message shows: pure, order- and duplicate-tolerant. */
 
@@ -24,9 +25,11 @@ const cloned = ev('AsgCloned', {
   ProductionAsgName: 'shop-old',
   Rollout: 'web',
   RuleArns: ['rule-1'],
+  TargetGroupArns: ['tg-new'],
 }, 1);
 const healthy = ev('InstancesHealthy', { ...ref, Seq: 1, Healthy: 2, Wanted: 2, WaitedSeconds: 3 }, 4);
-const shifted = (step: number, percent: number, seq: number, s: number) => ev('TrafficShifted', { ...ref, Seq: seq, Step: step, Steps: 2, Percent: percent }, s);
+const shifted = (step: number, percent: number, seq: number, s: number, actual = percent) =>
+  ev('TrafficShifted', { ...ref, Seq: seq, Step: step, Steps: 2, Percent: percent, ActualPercent: actual, RuleWeights: [{ RuleArn: 'rule-1', NewPercent: actual }] }, s);
 const completed = ev('DeployCompleted', { ...ref, Seq: 4, AmiId: 'ami-1', AsgName: 'shop-20260101T120001Z', PreviousAsgName: 'shop-old', DurationSeconds: 12.4 }, 12);
 const failed = ev('DeployFailed', { ...ref, Seq: 3, Phase: 'WaitingHealthy', Errors: ['Only 0 of 2 instances became healthy'] }, 20);
 
@@ -106,6 +109,59 @@ describe('Notify: the view of a deploy', () => {
   });
 });
 
+describe('Notify: the view of a steered rollout (pause, resume, promote, held steps)', () => {
+  const fourSteps = (step: number, percent: number, seq: number, s: number, actual = percent) =>
+    ev('TrafficShifted', { ...ref, Seq: seq, Step: step, Steps: 4, Percent: percent, ActualPercent: actual, RuleWeights: [{ RuleArn: 'rule-1', NewPercent: actual }] }, s);
+  const paused = (seq: number, percent: number, extra: Partial<{ By: 'request' | 'PauseAtPercent'; Reason: string; RollbackAt: string }> = {}) =>
+    ev('RolloutPaused', { ...ref, Seq: seq, Step: percent / 25, Percent: percent, By: 'PauseAtPercent', Reason: `PauseAtPercent ${percent} % reached`, ...extra }, 20 + seq);
+  const resumed = (seq: number) => ev('RolloutResumed', { ...ref, Seq: seq, PausedSeconds: 42, Reason: 'metrics fine' }, 30 + seq);
+
+  it('pauses where PauseAtPercent was reached, in whichever order the step and the pause of that transition arrive, and resumes', () => {
+    const step = fourSteps(2, 50, 3, 8);
+    const pause = paused(3, 50, { RollbackAt: '2026-01-01T12:10:00.000Z' });
+    for (const order of [[step, pause], [pause, step]]) {
+      const v = fold([requested(), cloned, healthy, fourSteps(1, 25, 2, 5), ...order]);
+      expect(v).toMatchObject({ phase: 'Paused', percent: 50, step: 2, seq: 3, paused: { step: 2, percent: 50, by: 'PauseAtPercent', reason: 'PauseAtPercent 50 % reached', rollbackAt: '2026-01-01T12:10:00.000Z' } });
+    }
+    const back = fold([requested(), cloned, healthy, step, pause, resumed(4)]);
+    expect(back).toMatchObject({ phase: 'Shifting', percent: 50, seq: 4 });
+    expect(back.paused).toBeUndefined();
+    // A late pause (an earlier position) does not pause a resumed rollout again.
+    expect(applyEvent(back, { ...pause, id: 'late' } as NotifyEvent)).toBe(back);
+  });
+
+  it('resumes a pause during the bake into the bake', () => {
+    const v = fold([requested(), cloned, healthy, fourSteps(4, 100, 2, 5), paused(3, 100, { By: 'request', Reason: 'look at metrics' }), resumed(4)]);
+    expect(v).toMatchObject({ phase: 'Baking', percent: 100 });
+  });
+
+  it('promotes a paused rollout: no more pause, the last step next', () => {
+    const promoted = ev('RolloutPromoted', { ...ref, Seq: 4, FromPhase: 'Paused', FromPercent: 50, Reason: 'ship it' }, 40);
+    const v = fold([requested(), cloned, healthy, fourSteps(2, 50, 3, 8), paused(3, 50), promoted]);
+    expect(v).toMatchObject({ phase: 'Shifting', promoted: { fromPhase: 'Paused', fromPercent: 50, reason: 'ship it' } });
+    expect(v.paused).toBeUndefined();
+    expect(fold([requested(), cloned, healthy, fourSteps(2, 50, 3, 8), paused(3, 50), promoted, fourSteps(4, 100, 5, 41)])).toMatchObject({ phase: 'Baking', percent: 100 });
+  });
+
+  it('shows a step held for capacity until it goes, and what the load balancer reported when it differs', () => {
+    const held = (seq: number, healthyNow: number, s: number) =>
+      ev('TrafficShiftHeld', { ...ref, Seq: seq, Step: 2, Percent: 50, Healthy: healthyNow, Needed: 2, HeldSeconds: s - 6 }, s);
+    const v = fold([requested(), cloned, healthy, fourSteps(1, 25, 2, 5), held(3, 0, 6), held(4, 1, 8)]);
+    expect(v).toMatchObject({ phase: 'Shifting', percent: 25, held: { step: 2, percent: 50, healthy: 1, needed: 2, heldSeconds: 2 } });
+    const went = applyEvent(v, fourSteps(2, 50, 5, 9, 49));
+    expect(went).toMatchObject({ phase: 'Shifting', percent: 50, actualPercent: 49 });
+    expect((went as DeployView).held).toBeUndefined();
+    expect((applyEvent(went, fourSteps(3, 75, 6, 10)) as DeployView).actualPercent).toBeUndefined();
+  });
+
+  it('posts one thread reply per held step, however often it is retried', () => {
+    const held = (seq: number) => ev('TrafficShiftHeld', { ...ref, Seq: seq, Step: 3, Percent: 75, Healthy: 1, Needed: 3, HeldSeconds: seq }, seq);
+    expect(stepKey(held(4))).not.toBe(stepKey(held(5))); // each retry updates the message...
+    expect(replyStepOf(held(4))).toBe(replyStepOf(held(5))); // ...but replies once
+    expect(replyStepOf(cloned)).toBe(stepKey(cloned));
+  });
+});
+
 describe('Notify: whom an event is about', () => {
   it('names the conversation of each event', () => {
     expect(subjectOf(requested())).toEqual({ kind: 'deploy', id: 'd-1', account: 'acme-web', service: 'shop' });
@@ -117,6 +173,25 @@ describe('Notify: whom an event is about', () => {
     expect(subjectOf(ev('DeployRejected', { Reasons: ['the event detail must be a JSON object'] }))).toMatchObject({ kind: 'notice' });
     expect(subjectOf(ev('BakeElapsed', { ...ref, Seq: 3, BakeTime: 1 }))).toBeUndefined();
   });
+
+  it('keeps a dry run out of the conversations: its plan is one notice, and so is a rejected pause/resume/promote', () => {
+    expect(subjectOf(requested({ DryRun: true }))).toBeUndefined();
+    expect(subjectOf(ev('DeployPlanned', { ...ref, AmiId: 'ami-1' } as never))).toMatchObject({ kind: 'notice' });
+    expect(subjectOf(ev('RolloutCommandRejected', { Command: 'ResumeRequested', ...ref, Reasons: ['not paused'] }))).toMatchObject({ kind: 'notice' });
+    expect(subjectOf(ev('DeployRejected', { ...ref, Reasons: ['no exemplar'], DryRun: true }))).toMatchObject({ kind: 'notice' });
+    expect(subjectOf(ev('DeployRejected', { ...ref, Reasons: ['no exemplar'] }))).toMatchObject({ kind: 'deploy' });
+    for (const type of ['RolloutPaused', 'RolloutResumed', 'RolloutPromoted', 'TrafficShiftHeld'] as const) {
+      expect(subjectOf(ev(type, { ...ref, Seq: 3 } as never))).toEqual({ kind: 'deploy', id: 'd-1', account: 'acme-web', service: 'shop' });
+    }
+  });
+
+  it('is subscribed (events/topology.ts, notify-slack) to every event it posts about', () => {
+    const spec = handlers.find((h) => h.name === 'notify-slack')!;
+    const subscribed = spec.trigger.kind === 'events' ? spec.trigger.subscriptions.flatMap((x) => x.detailTypes) : [];
+    expect(subscribed).toEqual(
+      expect.arrayContaining(['TrafficShiftHeld', 'RolloutPaused', 'RolloutResumed', 'RolloutPromoted', 'RolloutCommandRejected', 'DeployPlanned']),
+    );
+  });
 });
 
 describe('Notify: reading a message', () => {
@@ -126,7 +201,7 @@ describe('Notify: reading a message', () => {
       'detail-type': 'TrafficShifted',
       source: 'deployomat',
       time: at(5),
-      detail: { ...ref, Seq: 2, Step: 1, Steps: 2, Percent: 50 },
+      detail: { ...ref, Seq: 2, Step: 1, Steps: 2, Percent: 50, ActualPercent: 50, RuleWeights: [] },
       ...over,
     });
 
