@@ -30,6 +30,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { startEmulator, type Emulator } from '../../infra/local/emulator';
 
 const INITIAL_SECONDS = 1.5;
@@ -349,5 +350,53 @@ describe('local AWS emulator', () => {
         await expect(emulator.configure({ faults: [fault as never] })).rejects.toThrow(/HTTP 400/);
       }
     });
+  });
+
+  it('lets exactly one of many concurrent conditional writes to an item succeed, as DynamoDB does', async () => {
+    const db = new DynamoDBClient(clientConfig);
+    try {
+      await db.send(
+        new CreateTableCommand({
+          TableName: 'race',
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        }),
+      );
+      for (let round = 0; round < 5; round++) {
+        await db.send(new PutItemCommand({ TableName: 'race', Item: { pk: { S: 'svc' }, Seq: { N: '0' } } }));
+        // Other items make moto's whole-table backup (taken by every transaction) slow, as the ledger's history does.
+        if (round === 0) {
+          for (let i = 0; i < 200; i++) await db.send(new PutItemCommand({ TableName: 'race', Item: { pk: { S: `history-${i}` }, Body: { S: 'x'.repeat(500) } } }));
+        }
+        // Twelve writers all try to move the item from Seq 0 to Seq 1 (as a step and a cancel do).
+        const results = await Promise.allSettled(
+          Array.from({ length: 12 }, (_, i) =>
+            db.send(
+              new TransactWriteItemsCommand({
+                TransactItems: [
+                  {
+                    Update: {
+                      TableName: 'race',
+                      Key: { pk: { S: 'svc' } },
+                      ConditionExpression: 'Seq = :from',
+                      UpdateExpression: 'SET Seq = :to, Writer = :me',
+                      ExpressionAttributeValues: { ':from': { N: '0' }, ':to': { N: '1' }, ':me': { N: String(i) } },
+                    },
+                  },
+                ],
+              }),
+            ),
+          ),
+        );
+        const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+        expect(winners).toHaveLength(1);
+        // ...and its write stays: a losing transaction must not roll the table back over it.
+        const item = (await db.send(new GetItemCommand({ TableName: 'race', Key: { pk: { S: 'svc' } }, ConsistentRead: true }))).Item;
+        expect(item).toMatchObject({ Seq: { N: '1' }, Writer: { N: String(winners[0]) } });
+      }
+    } finally {
+      db.destroy();
+    }
   });
 });

@@ -24,6 +24,10 @@ And gaps where moto does less than AWS (filled here, not in product code):
   f. A long-polling ReceiveMessage returns a delayed message as soon as its delay
      ends (moto only wakes a long poll when a message is *sent*, so a delayed one
      surfaced up to a second late).
+  j. DynamoDB writes are atomic: moto's threaded server checked a condition and wrote the item
+     without a lock, so two concurrent conditional writes to one item could both succeed (seen
+     under load: a cancel and a traffic step both moved a deploy from the same position). Write
+     actions are serialized here, as DynamoDB serializes writes to an item.
   i. CloudWatch: PutCompositeAlarm exists (moto 5.2 has no handler for it) and
      DescribeAlarms honours AlarmTypes (moto returned composite alarms even when
      not asked for, so code that forgot them would pass here and miss them on AWS).
@@ -571,6 +575,25 @@ CloudWatchResponse.describe_alarms = _describe_alarms
 # --- c. runtime control endpoint --------------------------------------------------
 
 
+# --- j. atomic DynamoDB writes ------------------------------------------------------
+DYNAMODB_WRITES = {
+    f"DynamoDB_20120810.{action}"
+    for action in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
+}
+_dynamodb_write_lock = threading.Lock()
+
+
+def _serialized(app, environ, start_response):
+    """Runs one request to completion (body included) under the DynamoDB write lock."""
+    with _dynamodb_write_lock:
+        result = app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+
+
 class EmulatorControl:
     """WSGI middleware: serves /_emulator/config, passes all else to moto."""
 
@@ -582,6 +605,8 @@ class EmulatorControl:
             fault = _take_fault(environ)
             if fault is not None:
                 return _fault_response(environ, start_response, fault)
+            if environ.get("HTTP_X_AMZ_TARGET") in DYNAMODB_WRITES:
+                return _serialized(self.app, environ, start_response)
             return self.app(environ, start_response)
         method = environ.get("REQUEST_METHOD")
         if method == "POST":
