@@ -2,7 +2,6 @@ import type { DetailInput } from '../../events/catalog';
 import type { DeployRequested } from '../../events/client';
 import { describeAsg, inServiceCount, productionCapacity } from '../aws/auto-scaling';
 import { planRules } from '../aws/listener-rules';
-import type { StepContext } from '../advance';
 import { isActiveDeploy, type ServiceState } from '../ledger';
 import { asgName, nextDeployTimestamp, targetGroupName } from '../naming';
 import { deployMinSize, productionHoldSize, sizeTags } from '../sizes';
@@ -13,17 +12,18 @@ import type { Resolved } from './start-deploy';
  * The plan of a deploy, computed by reading only: the dry run's answer. It decides exactly as
  * the deploy's first step does (domain/steps/start-deploy.ts: cloneService), from the same
  * helpers, so a deploy started right after does what the plan says; the names carry the
- * timestamp a deploy starting now would get.
+ * timestamp of the request (a deploy started then would get it).
  */
 export async function planDeploy(
-  ctx: StepContext,
   input: DeployRequested,
   deployId: string,
   r: Resolved,
   state: ServiceState | undefined,
+  /** When the request was made: names are derived from it, so a redelivered request plans the same names. */
+  requestedAt: Date,
 ): Promise<DetailInput<'DeployPlanned'>> {
   const { autoscaling, elb } = r.workload;
-  const timestamp = nextDeployTimestamp(new Date(), state?.Request.Timestamp);
+  const timestamp = nextDeployTimestamp(requestedAt, state?.Request.Timestamp);
   const templateTargetGroups = r.listeners.length ? (r.template.TargetGroupARNs ?? []) : [];
   const production = state?.ProductionAsgName ? await describeAsg(autoscaling, state.ProductionAsgName) : undefined;
   const sizes = sizeTags(r.template.Tags, r.account.org);

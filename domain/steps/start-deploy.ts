@@ -267,7 +267,8 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
 async function planOnly(ctx: StepContext, envelope: EventEnvelope, input: DeployRequested, deployId: string, state: ServiceState | undefined) {
   try {
     const resolved = await resolve(ctx, input, deployId);
-    const planned = await planDeploy(ctx, input, deployId, resolved, state);
+    const requestedAt = Number.isNaN(Date.parse(envelope.time)) ? new Date() : new Date(envelope.time);
+    const planned = await planDeploy(input, deployId, resolved, state, requestedAt);
     ctx.log.info('Dry run planned', { rollout: planned.Rollout, rules: planned.Rules.length, warnings: planned.Warnings.length });
     await publish(ctx.cp.events, ctx.cfg.busName, [{ DetailType: 'DeployPlanned', Detail: planned }]);
   } catch (err) {
