@@ -1,6 +1,7 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import type { EventEnvelope } from '../events/envelope';
+import { AccountSlug, DeployId, ServiceName } from '../events/names';
 import { expiresAt } from './ledger';
 
 /**
@@ -21,21 +22,31 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** An audit item holds at most this much of an event's detail (DynamoDB items are limited to 400 KB). */
+export const MAX_DETAIL_CHARS = 100_000;
+
+/**
+ * The audit item of any event, whatever its detail holds: the detail is kept as JSON text (a
+ * hostile request may carry numbers, keys or nesting DynamoDB cannot store as a map), clipped,
+ * and only valid names go into the key — so recording never fails and never dead-letters.
+ */
 export function historyItem(envelope: EventEnvelope) {
   const d = (typeof envelope.detail === 'object' && envelope.detail ? envelope.detail : {}) as Record<string, unknown>;
-  const slug = typeof d.AccountCanonicalSlug === 'string' ? d.AccountCanonicalSlug : undefined;
-  const service = typeof d.ServiceName === 'string' ? d.ServiceName : undefined;
+  const slug = AccountSlug.safeParse(d.AccountCanonicalSlug).success ? (d.AccountCanonicalSlug as string) : undefined;
+  const service = ServiceName.safeParse(d.ServiceName).success ? (d.ServiceName as string) : undefined;
+  const id = typeof d.DeployId === 'string' ? d.DeployId : typeof d.UndeployId === 'string' ? d.UndeployId : undefined;
+  const json = JSON.stringify(envelope.detail) ?? 'null';
   const content = canonical({ source: envelope.source, detailType: envelope['detail-type'], detail: envelope.detail });
   const hash = createHash('sha256').update(content).digest('hex').slice(0, 16);
   return {
     // Events that name no service (a request too malformed to say) are kept together.
     pk: slug && service ? `${slug}#${service}` : 'AUDIT#unattributed',
-    sk: `EVENT#${envelope.time}#${String(typeof d.Seq === 'number' ? d.Seq : 0).padStart(6, '0')}#${hash}`,
+    sk: `EVENT#${envelope.time.slice(0, 40)}#${String(Number.isSafeInteger(d.Seq) && (d.Seq as number) >= 0 ? d.Seq : 0).padStart(6, '0')}#${hash}`,
     Time: envelope.time,
     Source: envelope.source,
     DetailType: envelope['detail-type'],
-    Detail: envelope.detail,
-    DeployId: typeof d.DeployId === 'string' ? d.DeployId : typeof d.UndeployId === 'string' ? d.UndeployId : undefined,
+    Detail: json.length > MAX_DETAIL_CHARS ? `${json.slice(0, MAX_DETAIL_CHARS)}…(clipped)` : json,
+    DeployId: id && DeployId.safeParse(id).success ? id : undefined,
     ExpiresAt: expiresAt(envelope.time),
   };
 }

@@ -11,7 +11,9 @@ const seconds = (max = WEEK_SECONDS) =>
     .number({ error: 'must be a number of seconds' })
     .finite('must be a finite number')
     .nonnegative('must not be negative')
-    .max(max, `must be at most ${max} seconds`);
+    .max(max, `must be at most ${max} seconds`)
+    // DynamoDB cannot store magnitudes below 1e-130; nobody means less than a millisecond.
+    .refine((v) => !(v > 0 && v < 0.001), 'must be 0 or at least 0.001 seconds');
 
 /** Every option of the original's `DeployConfig`, with the README's defaults. */
 export const DeployConfig = z
@@ -150,7 +152,10 @@ export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.join('.');
     if (issue.code === 'unrecognized_keys') {
-      return `${path ? `${path}: ` : ''}unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      // A few names are enough to act on; a hostile request could carry thousands (events are ≤ 256 KB).
+      const shown = issue.keys.slice(0, 10).map((k) => `"${k.slice(0, 64)}"`);
+      const more = issue.keys.length > 10 ? ` and ${issue.keys.length - 10} more` : '';
+      return `${path ? `${path}: ` : ''}unknown field(s) ${shown.join(', ')}${more}`;
     }
     if (issue.code === 'invalid_type' && !path) return 'the event detail must be a JSON object';
     if (isMissing(issue)) return `${path} is required`;

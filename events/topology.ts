@@ -50,6 +50,12 @@ export interface HandlerSpec {
    * locally when `DEPLOYOMAT_SLACK_CHANNEL` is set. Absent = core: always installed.
    */
   readonly feature?: Feature;
+  /**
+   * A projection (it only records events, never acts on AWS): its dead letters wait for an
+   * operator and are never read by the dead-letters handler, so a request the projection cannot
+   * store can never roll a deploy back.
+   */
+  readonly projection?: true;
 }
 
 /** Optional features of the topology (see `HandlerSpec.feature`). */
@@ -175,6 +181,7 @@ export const handlers: readonly HandlerSpec[] = [
     // The audit history: a projection of every event, replays included (they rebuild it).
     name: 'record-history',
     entry: 'handlers/record-history.ts',
+    projection: true,
     trigger: {
       kind: 'events',
       subscriptions: [
@@ -250,6 +257,14 @@ export function timerHandler(): HandlerSpec {
 /** Handlers that have a queue of their own (and so a dead-letter queue), of `specs` (default: all). */
 export function queuedHandlers(specs: readonly HandlerSpec[] = handlers): HandlerSpec[] {
   return specs.filter((h) => h.trigger.kind !== 'dead-letters');
+}
+
+/**
+ * The handlers whose dead letters the dead-letters handler reads (and turns into rollbacks): the
+ * core's queued handlers, except projections. A feature's dead letters wait for an operator.
+ */
+export function rollbackOnDeadLetter(specs: readonly HandlerSpec[] = handlers): HandlerSpec[] {
+  return queuedHandlers(specs).filter((h) => !h.feature && !h.projection);
 }
 
 /** The handlers every installation has: the topology without its feature handlers. */

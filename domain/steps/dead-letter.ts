@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { EventEnvelope } from '../../events/envelope';
+import { AccountSlug, ServiceName } from '../../events/names';
 import { publish } from '../../events/publish';
 import { interrupt, type StepContext } from '../advance';
 import { isActiveDeploy } from '../ledger';
@@ -44,8 +45,9 @@ export async function deadLetter(ctx: StepContext, record: SQSRecord): Promise<v
     return;
   }
   const d = subject.detail;
-  const slug = typeof d.AccountCanonicalSlug === 'string' ? d.AccountCanonicalSlug : undefined;
-  const service = typeof d.ServiceName === 'string' ? d.ServiceName : undefined;
+  // Only names that could be a service's: anything else never reached the ledger (and could not be published).
+  const slug = AccountSlug.safeParse(d.AccountCanonicalSlug).success ? (d.AccountCanonicalSlug as string) : undefined;
+  const service = ServiceName.safeParse(d.ServiceName).success ? (d.ServiceName as string) : undefined;
   const id = typeof d.DeployId === 'string' ? d.DeployId : typeof d.UndeployId === 'string' ? d.UndeployId : subject.eventId;
   ctx.log.appendKeys({ deployId: id, account: slug, serviceName: service, deadLetterQueue: queue });
   if (!slug || !service) {

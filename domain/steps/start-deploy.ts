@@ -2,6 +2,7 @@ import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { parseAmiCommand } from '../../events/ami-command';
 import { parseDeployRequested, type DeployRequested } from '../../events/client';
 import type { EventEnvelope } from '../../events/envelope';
+import { QueuedDeployReady } from '../../events/lifecycle';
 import { publish } from '../../events/publish';
 import { assumeRole, ssmClient, workloadClients, type WorkloadClients } from '../aws/clients';
 import { listenerArns, resolveAccount, type Account } from '../aws/accounts';
@@ -46,6 +47,10 @@ export interface Resolved {
 export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Promise<void> {
   // A deploy queued behind a rollback arrives again as QueuedDeployReady, carrying its request.
   const queued = envelope['detail-type'] === 'QueuedDeployReady';
+  if (queued && !QueuedDeployReady.safeParse(envelope.detail).success) {
+    ctx.log.error('Dropping a QueuedDeployReady that does not match its schema');
+    return;
+  }
   const parsed = parseDeployRequested(queued ? (envelope.detail as { Request?: unknown }).Request : envelope.detail);
   if (!parsed.ok) {
     await reject(ctx, envelope, parsed.reasons);

@@ -1,5 +1,6 @@
 import { parseCommand, UndeployRequested } from '../../events/client';
 import type { EventEnvelope } from '../../events/envelope';
+import { QueuedUndeployReady } from '../../events/lifecycle';
 import { publish } from '../../events/publish';
 import { deleteAsg, describeAsg } from '../aws/auto-scaling';
 import { workloadAs } from '../aws/clients';
@@ -20,6 +21,10 @@ import { supersedeWaiting } from './waiting';
 export async function startUndeploy(ctx: StepContext, envelope: EventEnvelope): Promise<void> {
   // An undeploy that waited for a rollback it caused arrives again as QueuedUndeployReady.
   const queued = envelope['detail-type'] === 'QueuedUndeployReady';
+  if (queued && !QueuedUndeployReady.safeParse(envelope.detail).success) {
+    ctx.log.error('Dropping a QueuedUndeployReady that does not match its schema');
+    return;
+  }
   const body = envelope.detail as { Request?: unknown; UndeployId?: string };
   const request = queued ? body.Request : envelope.detail;
   const parsed = parseCommand(UndeployRequested, request);

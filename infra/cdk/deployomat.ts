@@ -18,6 +18,7 @@ import {
   coreHandlers,
   handlers,
   queuedHandlers,
+  rollbackOnDeadLetter,
   resourceNames,
   rules,
   timerHandler,
@@ -318,7 +319,9 @@ export class Deployomat extends Construct {
         },
       });
       if (spec.trigger.kind === 'dead-letters') {
-        for (const q of queues.values()) {
+        const rollbackOn = new Set(rollbackOnDeadLetter(specs).map((h) => h.name));
+        for (const [name, q] of queues) {
+          if (!rollbackOn.has(name)) continue; // a projection's dead letters wait for an operator
           fn.addEventSource(new SqsEventSource(q.deadLetterQueue, { batchSize: spec.queue.batchSize, reportBatchItemFailures: true }));
         }
       } else {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../domain/config';
 import { catalog } from '../../events/catalog';
-import { coreHandlers, queuedHandlers as queuedOf, resourceNames, rules as rulesOf, timerHandler } from '../../events/topology';
+import { coreHandlers, queuedHandlers as queuedOf, resourceNames, rollbackOnDeadLetter, rules as rulesOf, timerHandler } from '../../events/topology';
 import { Deployomat, LEDGER_TTL_ATTRIBUTE } from '../../infra/cdk';
 import { ACCOUNT, newApp, newStack, props, REGION, refId, resolve, resourcesOf, type CfnResource, type CfnTemplate } from './helpers';
 
@@ -62,7 +62,7 @@ describe('Construct: Deployomat', () => {
     });
 
     it('maps each handler queue, and every dead-letter queue for the dead-letters handler', () => {
-      const expected = handlers.length - (deadLetterSpec ? 1 : 0) + (deadLetterSpec ? queuedHandlers().length : 0);
+      const expected = handlers.length - (deadLetterSpec ? 1 : 0) + (deadLetterSpec ? rollbackOnDeadLetter(handlers).length : 0);
       template.resourceCountIs('AWS::Lambda::EventSourceMapping', expected);
     });
 
@@ -181,7 +181,7 @@ describe('Construct: Deployomat', () => {
       const mappings = resourcesOf(json, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refId(props(m).FunctionName) === fnId);
       const sources = mappings.map(([, m]) => nameOf(props(m).EventSourceArn, 'QueueName')).sort();
       const expected =
-        spec.trigger.kind === 'dead-letters' ? queuedHandlers().map((h) => names.deadLetterQueue(h.name)) : [names.queue(spec.name)];
+        spec.trigger.kind === 'dead-letters' ? rollbackOnDeadLetter(handlers).map((h) => names.deadLetterQueue(h.name)) : [names.queue(spec.name)];
       expect(sources).toEqual(expected.sort());
       for (const [, m] of mappings) {
         expect(props(m)).toMatchObject({ BatchSize: spec.queue.batchSize, FunctionResponseTypes: ['ReportBatchItemFailures'] });
