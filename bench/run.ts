@@ -1,104 +1,138 @@
 /**
- * `npm run bench`: timing of the choreography on the local runtime (emulator), printed as a
- * Markdown table for docs/BENCHMARKS.md.
- *  - step lateness: for each traffic step after the first, when its TrafficShifted event was
- *    observed minus when the step was due (TrafficShiftDue.DueAt). Includes the observer's own
- *    delivery latency, so it is an upper bound.
- *  - wall time ÷ lower bound per configuration, lower bound = health time + (steps − 1) ×
- *    WaitPerStep + BakeTime (health time is 0 here: the emulator reports targets healthy at once).
- * Usage: npm run bench -- [--runs N]
+ * `npm run bench`: Deployomat's benchmarks on the local runtime (emulator), printed as Markdown for
+ * docs/BENCHMARKS.md. Sections (each in its own Node process, with its own emulator; see
+ * bench/section.ts):
+ *  - steps:      lateness of each traffic step vs its due time, SQS-delay path (20 steps, 1 s)
+ *  - scheduler:  the same through EventBridge Scheduler (waits > 900 s), with a simulated clock
+ *  - e2e:        deploy wall time ÷ lower bound (5 %/1 s, 20 %/1 s, non-web), median of --runs
+ *  - api:        AWS SDK calls per deploy by service and operation, vs the original Deployomat
+ *  - cold-start: each handler's bundle size and module init time in a fresh Node process
+ *  - scale:      N concurrent deploys on one emulator (N = --scale, default 1,10,50)
+ * Usage: npm run bench -- [--only steps,e2e,...] [--runs N] [--init-runs N] [--scale 1,10,50]
+ *                         [--out report.md] [--json results.json] [--max-load 1.5 [--max-wait 120]]
+ * --max-load: before each section, wait (at most --max-wait seconds) until the 1-minute load
+ * average is at most this; the report gives the load seen over each section either way.
+ * steps, e2e and api share one process and emulator when run together.
  */
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { cpus } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CLIENT_SOURCE } from '../events/client';
-import { startEmulator } from '../infra/local/emulator';
-import { startLocal } from '../infra/local/local-env';
-import { Observer } from '../infra/local/observer';
-import { META_ROLE_ARN, seedAccount, seedService } from '../infra/local/seed';
+import { motoVersion } from './harness';
+import { apiSection, coldStartSection, e2eSection, header, scaleSection, schedulerSection, stepsSection } from './report';
+import type { ChoreographyResult } from './sections/choreography';
+import type { ColdStartResult } from './sections/cold-start';
+import type { ScaleResult } from './sections/scale';
+import type { SchedulerResult } from './sections/scheduler';
+import { load1, machineInfo } from './stats';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
-const RUNS = Number(values.runs);
-process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+const SECTIONS = ['steps', 'scheduler', 'e2e', 'api', 'cold-start', 'scale'] as const;
+type Section = (typeof SECTIONS)[number];
 
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-};
-const median = (xs: number[]) => percentile(xs, 50);
-
-const emulator = await startEmulator();
-const local = await startLocal({ endpoint: emulator.endpoint, env: { DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN, DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '1' } });
-const observer = await Observer.start(local.install.busName);
-const events = new EventBridgeClient({});
-try {
-  const account = await seedAccount({ slug: 'bench' });
-  const web = await seedService(account, { service: 'web', web: true, amis: ['web-a', 'web-b'] });
-  const worker = await seedService(account, { service: 'worker', web: false, amis: ['worker-a', 'worker-b'] });
-  let n = 0;
-  const deploy = async (service: string, amiId: string, config: Record<string, number | undefined>) => {
-    const id = `bench-${++n}`;
-    const t0 = Date.now();
-    await events.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: local.install.busName,
-            Source: CLIENT_SOURCE,
-            DetailType: 'DeployRequested',
-            Detail: JSON.stringify({ AccountCanonicalSlug: 'bench', ServiceName: service, AmiId: amiId, DeployId: id, DeployConfig: config }),
-          },
-        ],
-      }),
-    );
-    const outcome = await observer.outcome(id, 300_000);
-    if (outcome.detailType !== 'DeployCompleted') throw new Error(`${id} ended ${outcome.detailType}: ${JSON.stringify(outcome.detail)}`);
-    return { id, wall: (Date.now() - t0) / 1000 };
-  };
-  // First deploys, so the measured ones are blue/green.
-  await deploy('web', web.amis['web-a']!, { BakeTime: 0 });
-  await deploy('worker', worker.amis['worker-a']!, { BakeTime: 0 });
-
-  const configs = [
-    { name: 'web, 5 %/step, WaitPerStep 1 s, BakeTime 1 s', service: 'web', config: { TrafficShiftPerStep: 5, WaitPerStep: 1, BakeTime: 1 } },
-    { name: 'web, 20 %/step, WaitPerStep 1 s, BakeTime 1 s', service: 'web', config: { TrafficShiftPerStep: 20, WaitPerStep: 1, BakeTime: 1 } },
-    { name: 'non-web, BakeTime 1 s', service: 'worker', config: { BakeTime: 1 } },
-  ];
-  const lateness: number[] = [];
-  const rows: string[] = [];
-  for (const c of configs) {
-    const ratios: number[] = [];
-    const walls: number[] = [];
-    const steps = c.service === 'web' ? Math.ceil(100 / c.config.TrafficShiftPerStep!) : 1;
-    const lowerBound = (steps - 1) * (c.config.WaitPerStep ?? 0) + c.config.BakeTime;
-    for (let i = 0; i < RUNS; i++) {
-      const ami = (c.service === 'web' ? web : worker).amis[`${c.service}-${i % 2 ? 'a' : 'b'}`]!;
-      const { id, wall } = await deploy(c.service, ami, c.config);
-      walls.push(wall);
-      ratios.push(wall / lowerBound);
-      if (c.config.TrafficShiftPerStep === 5) {
-        const due = new Map(observer.of(id).filter((e) => e.detailType === 'TrafficShiftDue').map((e) => [e.detail.Step, Date.parse(String(e.detail.DueAt))]));
-        for (const e of observer.of(id).filter((x) => x.detailType === 'TrafficShifted' && (x.detail.Step as number) > 1)) {
-          const d = due.get(e.detail.Step);
-          if (d) lateness.push(e.receivedAt - d);
-        }
-      }
-    }
-    rows.push(`| ${c.name} | ${RUNS} | ${lowerBound} s | ${median(walls).toFixed(1)} s | ${median(ratios).toFixed(2)} | ${Math.max(...ratios).toFixed(2)} |`);
-  }
-
-  console.log(`\nMachine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, emulator moto (local runtime, in-process handlers)\n`);
-  console.log('### End-to-end: wall time ÷ lower bound (put-events → DeployCompleted observed)\n');
-  console.log('| configuration | runs | lower bound | median wall | median ratio | worst ratio |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of rows) console.log(r);
-  console.log(`\n### Traffic step lateness (20 steps, WaitPerStep 1 s; ${lateness.length} steps)\n`);
-  console.log('| median | p95 | max |');
-  console.log('|---|---|---|');
-  console.log(`| ${median(lateness)} ms | ${percentile(lateness, 95)} ms | ${Math.max(...lateness)} ms |`);
-} finally {
-  await observer.stop();
-  await local.stop();
-  await emulator.stop();
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    runs: { type: 'string', default: '5' },
+    'init-runs': { type: 'string', default: '10' },
+    scale: { type: 'string', default: '1,10,50' },
+    out: { type: 'string' },
+    json: { type: 'string' },
+    'max-load': { type: 'string' },
+    'max-wait': { type: 'string', default: '120' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(
+    `usage: npm run bench -- [--only ${SECTIONS.join(',')}] [--runs 5] [--init-runs 10] [--scale 1,10,50] [--out FILE.md] [--json FILE.json] [--max-load 1.5 [--max-wait 120]]`,
+  );
+  process.exit(0);
 }
+const only = (values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...SECTIONS]) as Section[];
+const unknown = only.filter((s) => !SECTIONS.includes(s));
+if (unknown.length) {
+  console.error(`unknown section(s): ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+  process.exit(2);
+}
+const runs = positive('runs', values.runs!);
+const initRuns = positive('init-runs', values['init-runs']!);
+const scaleNs = values.scale!.split(',').map((x) => positive('scale', x));
+const maxLoad = values['max-load'] === undefined ? undefined : Number(values['max-load']);
+if (maxLoad !== undefined && !(maxLoad > 0)) {
+  console.error(`--max-load must be a positive number (got ${values['max-load']})`);
+  process.exit(2);
+}
+const maxWait = positive('max-wait', values['max-wait']!);
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a positive whole number (got ${value})`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const SECTION_SCRIPT = fileURLToPath(new URL('./section.ts', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'deployomat-bench-'));
+
+/** Runs one section in a child process (same Node, same tsx loader) and reads its JSON result. */
+async function child<T>(section: string, options: object): Promise<T> {
+  if (maxLoad !== undefined) await quieter(maxLoad, maxWait);
+  const out = join(tmp, `${section}-${Date.now()}.json`);
+  const started = Date.now();
+  console.error(`[bench] ${section} ${JSON.stringify(options)} …`);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const p = spawn(process.execPath, [...process.execArgv, SECTION_SCRIPT, section, out, JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    p.once('error', reject);
+    p.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`bench section ${section} failed (exit code ${code})`);
+  console.error(`[bench] ${section} done in ${Math.round((Date.now() - started) / 1000)} s`);
+  return JSON.parse(readFileSync(out, 'utf8')) as T;
+}
+
+/** Waits until the 1-minute load average is at most `limit`, for at most `seconds`. */
+async function quieter(limit: number, seconds: number): Promise<void> {
+  const until = Date.now() + seconds * 1000;
+  while (load1() > limit && Date.now() < until) await new Promise((r) => setTimeout(r, 5000));
+  if (load1() > limit) console.error(`[bench] load average still ${load1()} after ${seconds} s; going on`);
+}
+
+const results: {
+  choreography?: ChoreographyResult;
+  scheduler?: SchedulerResult;
+  coldStart?: ColdStartResult;
+  scale: ScaleResult[];
+} = { scale: [] };
+const started = Date.now();
+try {
+  const parts = only.filter((s) => s === 'steps' || s === 'e2e' || s === 'api');
+  if (parts.length) results.choreography = await child<ChoreographyResult>('choreography', { parts, runs });
+  if (only.includes('scheduler')) results.scheduler = await child<SchedulerResult>('scheduler', {});
+  if (only.includes('cold-start')) results.coldStart = await child<ColdStartResult>('cold-start', { runs: initRuns });
+  if (only.includes('scale')) for (const n of scaleNs) results.scale.push(await child<ScaleResult>('scale', { n }));
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const doc: string[] = [header(machineInfo(motoVersion()), new Date().toISOString().slice(0, 10), command), ''];
+const ch = results.choreography;
+if (ch?.steps || results.scheduler) {
+  doc.push('### 1. Traffic step lateness', '');
+  if (ch?.steps) doc.push(stepsSection(ch), '');
+  if (results.scheduler) doc.push(schedulerSection(results.scheduler), '');
+}
+if (ch?.e2e.length) doc.push('### 2. End-to-end: wall time ÷ lower bound', '', e2eSection(ch), '');
+if (ch?.api.length) doc.push('### 3. AWS API calls per deploy', '', apiSection(ch), '');
+if (results.coldStart) doc.push('### 4. Lambda cold start: bundle size and module init', '', coldStartSection(results.coldStart), '');
+if (results.scale.length) doc.push('### 5. Scale: concurrent deploys', '', scaleSection(results.scale), '');
+doc.push(`(The whole run took ${Math.round((Date.now() - started) / 1000)} s.)`);
+const markdown = doc.join('\n');
+console.log(markdown);
+if (values.out) writeFileSync(values.out, `${markdown}\n`);
+if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
 process.exit(0);
