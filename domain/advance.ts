@@ -141,7 +141,8 @@ export async function interrupt(
   deployId: string,
   cause: RollbackCause,
   reason: string,
-  opts: { restart?: boolean } = {},
+  /** `commandId`: the client command that asked (kept, so a late duplicate of it is not applied again). */
+  opts: { restart?: boolean; commandId?: string } = {},
 ): Promise<ServiceState | undefined> {
   for (let attempt = 1; attempt <= 5; attempt++) {
     const state = await ctx.ledger.getService(key);
@@ -155,7 +156,7 @@ export async function interrupt(
       fromSeq: state.Seq,
       cause: ctx.eventId,
       phase: outcome.phase,
-      set: outcome.set,
+      set: { ...outcome.set, ...(opts.commandId ? { Commands: [...(state.Commands ?? []).slice(-19), opts.commandId] } : {}) },
       history: outcome.history,
       outbox: outcome.emit,
     });

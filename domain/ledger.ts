@@ -143,7 +143,10 @@ export const ServiceState = z.object({
     .optional(),
   /** Seconds the rollout stood still (paused, or a step held for capacity): the deadline is extended by them. */
   PausedSeconds: z.number().optional(),
-  /** Ids of the pause/resume/promote commands applied to this deploy (the last 20): a late duplicate is not applied twice. */
+  /**
+   * Ids of the last 20 client commands applied to the service (cancel, pause, resume, promote),
+   * kept across deploys: a late duplicate is never applied again, not even to the next deploy.
+   */
   Commands: z.array(z.string()).optional(),
   /** PromoteRequested was accepted: the next step is 100 % and the bake is skipped. */
   Promoted: z.boolean().optional(),
@@ -241,7 +244,7 @@ export class Ledger {
                 ConditionExpression: `attribute_not_exists(pk) OR (#phase IN (${finished}) AND #deployAsg = :empty AND #undeploy <> :undeploying)`,
                 UpdateExpression:
                   `SET ${update.expression}, #prodAsg = if_not_exists(#prodAsg, :empty), #undeploy = if_not_exists(#undeploy, :empty) ` +
-                  'REMOVE #plan, #rollback, #lastError, #progress, #paused, #pausedSeconds, #promoted, #commands',
+                  'REMOVE #plan, #rollback, #lastError, #progress, #paused, #pausedSeconds, #promoted',
                 ExpressionAttributeNames: {
                   ...update.names,
                   '#phase': 'Phase',
@@ -255,7 +258,6 @@ export class Ledger {
                   '#paused': 'Paused',
                   '#pausedSeconds': 'PausedSeconds',
                   '#promoted': 'Promoted',
-                  '#commands': 'Commands',
                 },
                 ExpressionAttributeValues: {
                   ...update.values,

@@ -30,6 +30,11 @@ export async function cancelDeploy(ctx: StepContext, envelope: EventEnvelope): P
   ctx.log.appendKeys({ account: AccountCanonicalSlug, serviceName: ServiceName });
 
   const state = await ctx.ledger.getService(key);
+  if (state?.Commands?.includes(envelope.id) && state.OutboxCause !== envelope.id) {
+    // A late duplicate of a cancel that was applied: the rollback (or a newer deploy) is not its business.
+    ctx.log.info('Late duplicate of a cancel already applied: dropping it');
+    return;
+  }
   if (state?.OutboxCause === envelope.id) {
     // Redelivered after its rollback began (perhaps before its events went out): publish them again.
     ctx.log.info('Redelivered CancelRequested already handled: publishing its outcome again');
@@ -41,7 +46,7 @@ export async function cancelDeploy(ctx: StepContext, envelope: EventEnvelope): P
   }
   ctx.log.appendKeys({ deployId: state.ActiveDeployId });
   // Cancelling a rollback that is already running restarts it: the way to retry a stuck one.
-  const acted = await interrupt(ctx, key, state.ActiveDeployId, 'cancel', Reason ?? 'cancelled by request', { restart: true });
+  const acted = await interrupt(ctx, key, state.ActiveDeployId, 'cancel', Reason ?? 'cancelled by request', { restart: true, commandId: envelope.id });
   if (!acted) return rejectCancel(ctx, envelope.detail, [`No deployment of ${ServiceName} in ${AccountCanonicalSlug} active`]);
 }
 
@@ -121,9 +126,11 @@ async function restoreAll(w: WorkloadClients, state: ServiceState, groups: { Arn
 export async function restoreTraffic(ctx: StepContext, d: Detail<'RollbackStarted'>): Promise<void> {
   await runStep(ctx, d, async (state): Promise<StepOutcome> => {
     const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId);
-    const result = await restoreAll(w, state, await targetGroupsOf(w, state));
-    // ALB rule changes take a moment everywhere, and requests in flight should finish first.
-    const drain = result.restored.length + result.deleted.length ? ctx.cfg.drainSeconds : 0;
+    const groups = await targetGroupsOf(w, state);
+    const result = await restoreAll(w, state, groups);
+    // ALB rule changes take a moment everywhere, and requests in flight should finish first. A
+    // deploy with target groups always drains: a retried step finds its rules already restored.
+    const drain = groups.length || result.restored.length + result.deleted.length ? ctx.cfg.drainSeconds : 0;
     const next = { ...refOf(d), Seq: d.Seq + 1 };
     ctx.log.info('Traffic restored', { restored: result.restored.length, deleted: result.deleted.length, drain });
     return {
