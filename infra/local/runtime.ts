@@ -1,10 +1,11 @@
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { installedHandlers, type HandlerSpec } from '../../events/topology';
+import { installedHandlers, rollbackOnDeadLetter, type HandlerSpec } from '../../events/topology';
 import type { SqsLambda } from '../../handlers/sqs-handler';
+import { subjectOfBody, type CrashInjector, type InvocationContext } from './crash';
 import type { LocalInstallation } from './provision';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,12 +19,50 @@ export interface RuntimeOptions {
    * redeliver it after a lost acknowledgement), to prove each handler is idempotent.
    */
   deliverTwice?: boolean;
+  /**
+   * Reordering and delay shim for tests (default off): what a standard SQS queue may do. Each
+   * received batch is shuffled and every record is handed to the handler on its own, after a
+   * random delay in [0, maxDelayMs] (clamped so the message stays within the queue's visibility
+   * timeout, minus the handler's timeout), while the queue keeps being polled: records of a later
+   * batch can overtake those of an earlier one, and up to `concurrency` invocations of a handler
+   * run at once. With `deliverTwice`, the duplicate gets its own delay (it may even come first, as
+   * an SQS duplicate can). See `perRecord` below.
+   */
+  reorder?: ReorderOptions;
+  /**
+   * Crash injection for tests (default off; infra/local/crash.ts): each record is handed over on
+   * its own, inside the injector's context (handler name, service and deploy parsed from the
+   * body), so a planned crash kills exactly one invocation. A crashed invocation is never
+   * acknowledged, whatever the handler returned (the process is gone), and its message comes back
+   * after `crashes.redeliverAfterSeconds` instead of the whole visibility timeout.
+   */
+  crashes?: CrashInjector;
+  /**
+   * With `reorder` or `crashes`: concurrent invocations per handler, each on its own instance of
+   * the handler module (as separate Lambda containers: a handler module keeps per-invocation state,
+   * e.g. its batch processor, so one instance never runs two invocations at once).
+   * Default: `reorder.concurrency`, else 1.
+   */
+  concurrency?: number;
+}
+
+export interface ReorderOptions {
+  /** Upper bound of the random hand-over delay of each record (ms). */
+  maxDelayMs: number;
+  /** Seed of the shuffles and delays (default: random; read it back from `Runtime.reorderSeed`). */
+  seed?: number;
+  /** Concurrent invocations per handler. Default 4. */
+  concurrency?: number;
 }
 
 export interface Runtime {
   stop(): Promise<void>;
   /** Invocations per handler so far (for tests and progress output). */
   invocations: Record<string, number>;
+  /** The seed the reorder shim used (when on), to reproduce a failing order. */
+  reorderSeed?: number;
+  /** Records handed to a handler while one received before them on the same queue still waited (reorder shim). */
+  overtaken: number;
 }
 
 /**
@@ -31,6 +70,10 @@ export interface Runtime {
  * batch, invoke the exported Lambda handler with a real SQSEvent, delete what succeeded, leave
  * failures to reappear after the visibility timeout and, after maxReceiveCount, go to the DLQ),
  * and EventBridge Scheduler's clock (fire due one-time schedules onto their bus).
+ *
+ * Test-only shims, all off by default: `deliverTwice`, `reorder` (shuffled, delayed, concurrent
+ * delivery) and `crashes` (crash injection, infra/local/crash.ts); the last two switch the queue
+ * loops to one invocation per record (`perRecord`).
  */
 export async function startRuntime(install: LocalInstallation, opts: RuntimeOptions = {}): Promise<Runtime> {
   Object.assign(process.env, install.env);
@@ -38,23 +81,43 @@ export async function startRuntime(install: LocalInstallation, opts: RuntimeOpti
   let running = true;
   const invocations: Record<string, number> = {};
   const loops: Promise<void>[] = [];
+  const stats = { overtaken: 0 };
   // Core handlers, plus those of the features provisioned (e.g. `slack`: DEPLOYOMAT_SLACK_CHANNEL set).
   const specs = installedHandlers(install.features);
   // The dead-letters handler rolls back the deploy of a dead letter: only the core's, never a feature's
   // (a notifier that cannot post must not roll back a deploy; its DLQ only waits for an operator).
-  const coreDeadLetters = specs.filter((h) => !h.feature && install.deadLetterQueueUrls[h.name]).map((h) => install.deadLetterQueueUrls[h.name]!);
+  const coreDeadLetters = rollbackOnDeadLetter(specs).filter((h) => install.deadLetterQueueUrls[h.name]).map((h) => install.deadLetterQueueUrls[h.name]!);
+  const perRecordMode = Boolean(opts.reorder || opts.crashes);
+  const seed = opts.reorder ? (opts.reorder.seed ?? Math.floor(Math.random() * 2 ** 31)) : undefined;
+  const random = seed === undefined ? Math.random : mulberry32(seed);
   for (const spec of specs) {
-    const mod = (await import(pathToFileURL(REPO_ROOT + spec.entry).href)) as { handler: SqsLambda };
+    const url = pathToFileURL(REPO_ROOT + spec.entry).href;
+    const mod = (await import(url)) as { handler: SqsLambda };
     invocations[spec.name] = 0;
+    const counted = () => invocations[spec.name]!++;
     // An event source mapping per queue the handler reads: its own, or every DLQ.
     const queues = spec.trigger.kind === 'dead-letters' ? coreDeadLetters : [install.queueUrls[spec.name]!];
-    for (const url of queues) {
-      loops.push(pollQueue(sqs, spec, url, mod.handler, install, () => running, () => invocations[spec.name]!++, opts));
+    if (perRecordMode) {
+      // One pool of handler instances per handler, shared by its queues (as one function's containers).
+      const instances = [mod.handler];
+      for (let i = 1; i < concurrencyOf(opts); i++) instances.push(((await import(`${url}?instance=${i}`)) as { handler: SqsLambda }).handler);
+      const pool = new Pool(instances);
+      for (const queueUrl of queues) {
+        loops.push(perRecord(sqs, spec, queueUrl, pool, install, () => running, counted, opts, random, stats));
+      }
+      continue;
+    }
+    for (const queueUrl of queues) {
+      loops.push(pollQueue(sqs, spec, queueUrl, mod.handler, install, () => running, counted, opts));
     }
   }
   loops.push(schedulerClock(install, () => running, opts.log));
   return {
     invocations,
+    reorderSeed: seed,
+    get overtaken() {
+      return stats.overtaken;
+    },
     async stop() {
       running = false;
       await Promise.allSettled(loops);
@@ -118,6 +181,147 @@ async function pollQueue(
       );
     }
   }
+}
+
+/** Concurrent invocations per handler in the per-record mode. */
+const concurrencyOf = (opts: RuntimeOptions) => Math.max(1, opts.concurrency ?? opts.reorder?.concurrency ?? (opts.reorder ? 4 : 1));
+
+/** Handler instances of one handler; each runs one invocation at a time (FIFO hand-out). */
+class Pool {
+  private readonly free: SqsLambda[];
+  private readonly waiting: ((h: SqsLambda) => void)[] = [];
+  constructor(instances: SqsLambda[]) {
+    this.free = [...instances];
+  }
+  async use<T>(fn: (handler: SqsLambda) => Promise<T>): Promise<T> {
+    const handler = this.free.shift() ?? (await new Promise<SqsLambda>((resolve) => this.waiting.push(resolve)));
+    try {
+      return await fn(handler);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(handler);
+      else this.free.push(handler);
+    }
+  }
+}
+
+/** Small seeded PRNG (mulberry32): reproducible shuffles and delays for a given seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The event source mapping of the `reorder` / `crashes` shims: each record is its own invocation
+ * (a one-record SQSEvent), acknowledged (or not) on its own; the queue keeps being polled while
+ * records are waiting or running, up to `concurrency` × batch size of them.
+ */
+async function perRecord(
+  sqs: SQSClient,
+  spec: HandlerSpec,
+  queueUrl: string,
+  pool: Pool,
+  install: LocalInstallation,
+  running: () => boolean,
+  counted: () => void,
+  opts: RuntimeOptions,
+  random: () => number,
+  stats: { overtaken: number },
+): Promise<void> {
+  const queueArn = `arn:aws:sqs:${install.region}:${install.accountId}:${queueUrl.split('/').pop()}`;
+  const maxInFlight = concurrencyOf(opts) * spec.queue.batchSize;
+  // A record handed over later than this could outlive its visibility timeout while being handled.
+  const maxDelayMs = opts.reorder ? Math.max(0, Math.min(opts.reorder.maxDelayMs, (spec.queue.visibilityTimeoutSeconds - spec.timeoutSeconds) * 1000)) : 0;
+  const delay = () => (maxDelayMs ? sleep(Math.floor(random() * maxDelayMs)) : Promise.resolve());
+  const inFlight = new Set<Promise<void>>();
+  // Receive order of the records not yet handed over, to count overtakes.
+  let received = 0;
+  const waiting = new Set<number>();
+
+  const invoke = (record: SQSRecord, n: number) =>
+    pool.use(async (handler) => {
+      if (!running()) return { failed: true, crashed: false };
+      if (waiting.delete(n) && [...waiting].some((m) => m < n)) stats.overtaken++;
+      counted();
+      const context: InvocationContext | undefined = opts.crashes ? { handler: spec.name, ...subjectOfBody(record.body) } : undefined;
+      let failed = true;
+      try {
+        const call = () => handler({ Records: [record] }, lambdaContext(spec));
+        const response = context ? await opts.crashes!.run(context, call) : await call();
+        failed = (response?.batchItemFailures ?? []).some((f) => f.itemIdentifier === record.messageId);
+      } catch (err) {
+        if (!context?.crashed) opts.log?.(`[${spec.name}] invocation failed: ${String(err)}`);
+      }
+      return { failed, crashed: Boolean(context?.crashed) };
+    });
+
+  const deliver = async (m: Message, n: number) => {
+    const record = toRecord(m, queueArn, install.region);
+    const copies = opts.deliverTwice ? [record, redelivered({ Records: [record] }).Records[0]!] : [record];
+    const results = opts.reorder
+      ? await Promise.all(copies.map(async (r) => (await delay(), invoke(r, n))))
+      : await copies.reduce<Promise<{ failed: boolean; crashed: boolean }[]>>(async (acc, r) => [...(await acc), await invoke(r, n)], Promise.resolve([]));
+    try {
+      if (results.some((r) => r.crashed)) {
+        // Lambda would let the visibility timeout run out; the test does not wait that long.
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: opts.crashes?.redeliverAfterSeconds ?? 1 }),
+        );
+      } else if (!results.some((r) => r.failed)) {
+        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: '0', ReceiptHandle: m.ReceiptHandle! }] }));
+      }
+    } catch (err) {
+      if (running()) opts.log?.(`[${spec.name}] acknowledging failed: ${String(err)}`);
+    }
+  };
+
+  while (running()) {
+    if (inFlight.size >= maxInFlight) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    let messages: Message[];
+    try {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(spec.queue.batchSize, maxInFlight - inFlight.size),
+          WaitTimeSeconds: opts.waitTimeSeconds ?? 1,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      messages = out.Messages ?? [];
+    } catch (err) {
+      if (!running()) break;
+      opts.log?.(`[${spec.name}] receive failed: ${String(err)}`);
+      await sleep(500);
+      continue;
+    }
+    // Numbered in receive order (SQS's own order is already loose), then shuffled.
+    const batch = messages.map((m) => ({ m, n: received++ }));
+    for (const { n } of batch) waiting.add(n);
+    if (opts.reorder) {
+      // Fisher-Yates: a standard queue promises no order within a batch either.
+      for (let i = batch.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [batch[i], batch[j]] = [batch[j]!, batch[i]!];
+      }
+    }
+    for (const { m, n } of batch) {
+      const p: Promise<void> = deliver(m, n).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+  }
+  await Promise.allSettled(inFlight);
 }
 
 function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
