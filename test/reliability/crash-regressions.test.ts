@@ -4,8 +4,9 @@ import { seedService, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
 
 /**
- * DOMAIN BUGS found by crash.test.ts (reported in issue #7), each reproduced on its own here. The
- * tests describe the correct behaviour and fail until the domain is fixed.
+ * Regressions: bugs found by crash.test.ts (issue #7), each reproduced on its own here, fixed since
+ * (late duplicate cancels are recognised by the command ids kept on the service item; a retried
+ * restore-traffic always drains). The tests describe the correct behaviour.
  *
  * 1. A CancelRequested that comes back after its rollback has moved on is not recognised as the
  *    same request.
