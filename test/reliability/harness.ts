@@ -1,7 +1,7 @@
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
-import { DescribeRulesCommand, DescribeTargetGroupsCommand, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { EXEMPLAR_PRIORITY_OFFSET, forwardTargets } from '../../domain/aws/listener-rules';
+import { DescribeTargetGroupsCommand, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EXEMPLAR_PRIORITY_OFFSET, forwardTargets, listRules } from '../../domain/aws/listener-rules';
 import { workloadClients } from '../../infra/local/seed';
 
 /**
@@ -12,17 +12,6 @@ import { workloadClients } from '../../infra/local/seed';
 type Elb = Awaited<ReturnType<typeof workloadClients>>['elb'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function allRules(elb: Elb, listenerArn: string): Promise<Rule[]> {
-  const rules: Rule[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
-    rules.push(...(out.Rules ?? []));
-    marker = out.NextMarker;
-  } while (marker);
-  return rules;
-}
 
 async function allTargetGroups(elb: Elb): Promise<Map<string, string>> {
   const names = new Map<string, string>();
@@ -106,11 +95,11 @@ export class TrafficSampler {
   }
 
   private async sample(elb: Elb) {
-    const before = await allRules(elb, this.listenerArn);
+    const before = await listRules(elb, this.listenerArn);
     const groups = await allTargetGroups(elb);
     // Read the rules again only when a group looks missing (it may have been deleted in between).
     const suspect = before.some((r) => forwardOf(r).some((t) => !groups.has(t.arn)));
-    const after = new Map(suspect ? (await allRules(elb, this.listenerArn)).map((r) => [r.RuleArn!, JSON.stringify(forwardOf(r))]) : []);
+    const after = new Map(suspect ? (await listRules(elb, this.listenerArn)).map((r) => [r.RuleArn!, JSON.stringify(forwardOf(r))]) : []);
     this.samples++;
     const at = Date.now();
     for (const s of this.services) {
@@ -161,7 +150,7 @@ export async function serviceShape(
   const groups = (await autoscaling.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
   const tgs = await allTargetGroups(elb);
   const name = (arn: string) => tgs.get(arn) ?? `missing:${arn}`;
-  const rules = await allRules(elb, listenerArn);
+  const rules = await listRules(elb, listenerArn);
   const lt = (await ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [launchTemplateId] }))).LaunchTemplates?.[0];
   const versions = (await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId }))).LaunchTemplateVersions ?? [];
   return {
