@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { startEmulator, type Emulator } from '../../infra/local/emulator';
 
 const INITIAL_SECONDS = 1.5;
@@ -395,6 +395,67 @@ describe('local AWS emulator', () => {
         const item = (await db.send(new GetItemCommand({ TableName: 'race', Key: { pk: { S: 'svc' } }, ConsistentRead: true }))).Item;
         expect(item).toMatchObject({ Seq: { N: '1' }, Writer: { N: String(winners[0]) } });
       }
+    } finally {
+      db.destroy();
+    }
+  });
+
+  it('undoes exactly the writes of a cancelled transaction, and keeps the rest of the table', async () => {
+    const db = new DynamoDBClient(clientConfig);
+    const item = (pk: string, sk: string, extra: Record<string, { S: string } | { N: string }> = {}) => ({ pk: { S: pk }, sk: { S: sk }, ...extra });
+    const table = async () =>
+      ((await db.send(new ScanCommand({ TableName: 'ledger', ConsistentRead: true }))).Items ?? [])
+        .map((i) => JSON.stringify(Object.entries(i).sort(([a], [b]) => a.localeCompare(b))))
+        .sort();
+    try {
+      await db.send(
+        new CreateTableCommand({
+          TableName: 'ledger',
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+        }),
+      );
+      await db.send(new PutItemCommand({ TableName: 'ledger', Item: item('svc', 'service', { Seq: { N: '3' } }) }));
+      await db.send(new PutItemCommand({ TableName: 'ledger', Item: item('svc', 'deploy#old', { Result: { S: 'Completed' } }) }));
+      await db.send(new PutItemCommand({ TableName: 'ledger', Item: item('svc', 'gate', { Open: { S: 'no' } }) }));
+      const before = await table();
+
+      // Writes an item, updates another, deletes a third, then a condition fails: all must be undone.
+      const cancelled = db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: 'ledger', Item: item('svc', 'deploy#new', { Result: { S: 'Starting' } }) } },
+            { Update: { TableName: 'ledger', Key: item('svc', 'service'), UpdateExpression: 'SET Seq = :four', ExpressionAttributeValues: { ':four': { N: '4' } } } },
+            { Delete: { TableName: 'ledger', Key: item('svc', 'deploy#old') } },
+            { ConditionCheck: { TableName: 'ledger', Key: item('svc', 'gate'), ConditionExpression: '#o = :yes', ExpressionAttributeNames: { '#o': 'Open' }, ExpressionAttributeValues: { ':yes': { S: 'yes' } } } },
+          ],
+        }),
+      );
+      await expect(cancelled).rejects.toBeInstanceOf(TransactionCanceledException);
+      expect(await table()).toEqual(before);
+
+      // The same writes with the gate open all land.
+      await db.send(new PutItemCommand({ TableName: 'ledger', Item: item('svc', 'gate', { Open: { S: 'yes' } }) }));
+      await db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: 'ledger', Item: item('svc', 'deploy#new', { Result: { S: 'Starting' } }) } },
+            { Update: { TableName: 'ledger', Key: item('svc', 'service'), UpdateExpression: 'SET Seq = :four', ExpressionAttributeValues: { ':four': { N: '4' } } } },
+            { Delete: { TableName: 'ledger', Key: item('svc', 'deploy#old') } },
+            { ConditionCheck: { TableName: 'ledger', Key: item('svc', 'gate'), ConditionExpression: '#o = :yes', ExpressionAttributeNames: { '#o': 'Open' }, ExpressionAttributeValues: { ':yes': { S: 'yes' } } } },
+          ],
+        }),
+      );
+      const after = (await db.send(new ScanCommand({ TableName: 'ledger', ConsistentRead: true }))).Items ?? [];
+      expect(after.map((i) => i.sk!.S).sort()).toEqual(['deploy#new', 'gate', 'service']);
+      expect(after.find((i) => i.sk!.S === 'service')).toMatchObject({ Seq: { N: '4' } });
     } finally {
       db.destroy();
     }

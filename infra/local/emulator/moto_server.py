@@ -28,6 +28,9 @@ And gaps where moto does less than AWS (filled here, not in product code):
      without a lock, so two concurrent conditional writes to one item could both succeed (seen
      under load: a cancel and a traffic step both moved a deploy from the same position). Write
      actions are serialized here, as DynamoDB serializes writes to an item.
+  k. TransactWriteItems backs up only the items it writes, not every table it names (moto
+     deep-copied the whole table per transaction: the ledger, history and idempotency records
+     share one table, so each ledger transition got slower as the table grew).
   i. CloudWatch: PutCompositeAlarm exists (moto 5.2 has no handler for it) and
      DescribeAlarms honours AlarmTypes (moto returned composite alarms even when
      not asked for, so code that forgot them would pass here and miss them on AWS).
@@ -592,6 +595,88 @@ def _serialized(app, environ, start_response):
         finally:
             if hasattr(result, "close"):
                 result.close()
+
+
+# --- k. TransactWriteItems backs up only the items it writes ----------------------------------
+# moto deep-copies every table a transaction names before writing, to put the table back if a
+# condition fails. Deployomat keeps its ledger, audit history and idempotency records in one
+# table, so every ledger transition copied the whole, growing table (29 → 260 ms per call with
+# 50 deploys). With writes serialized (j.), backing up just the transaction's items and putting
+# them back on failure leaves the same state. moto's own copy is skipped by handing it a `copy`
+# whose deepcopy returns the table itself while one of our transactions runs on this thread.
+
+import moto.dynamodb.models as _dynamodb_models  # noqa: E402
+from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
+from moto.dynamodb.models.dynamo_type import DynamoType  # noqa: E402
+from moto.dynamodb.models.table import Table as DynamoTable  # noqa: E402
+
+_orig_transact_write_items = _require(DynamoDBBackend, "transact_write_items")
+if _require(_dynamodb_models, "copy") is not copy:
+    raise RuntimeError("moto_server.py: moto.dynamodb.models no longer uses the copy module")
+_transaction = threading.local()
+
+
+class _CopyKeepingTables:
+    """`copy` for moto.dynamodb.models: a Table is not copied while `_transaction.backed_up` is set."""
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        if getattr(_transaction, "backed_up", False) and isinstance(value, DynamoTable):
+            return value  # "restoring" it puts the same table back; _restore_items undoes the writes
+        return copy.deepcopy(value, memo)
+
+
+def _item_backups(backend, transact_items):
+    """[(table, hash key, range key, deep copy of the item or None)], or None if a key is unreadable."""
+    backups = []
+    try:
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue  # moto reports the missing table; nothing of it to restore
+            key = op["Item"] if op_type == "Put" else op["Key"]
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            backups.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    except Exception:  # malformed request: let moto copy the tables and report the error itself
+        return None
+    return backups
+
+
+def _restore_items(backups):
+    for table, hash_key, range_key, item in reversed(backups):
+        if range_key is None:
+            if item is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = item
+        elif item is None:
+            table.items.get(hash_key, {}).pop(range_key, None)
+        else:
+            table.items[hash_key][range_key] = item
+
+
+@functools.wraps(_orig_transact_write_items)
+def _transact_write_items(self, transact_items):
+    backups = _item_backups(self, transact_items) if len(transact_items) <= 100 else None
+    if backups is None:
+        return _orig_transact_write_items(self, transact_items)
+    _transaction.backed_up = True
+    try:
+        return _orig_transact_write_items(self, transact_items)
+    except Exception:
+        _restore_items(backups)
+        raise
+    finally:
+        _transaction.backed_up = False
+
+
+_dynamodb_models.copy = _CopyKeepingTables()
+DynamoDBBackend.transact_write_items = _transact_write_items
 
 
 class EmulatorControl:
