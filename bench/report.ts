@@ -8,7 +8,7 @@ import type { CallCounts, ChoreographyResult } from './sections/choreography';
 import type { ColdStartResult } from './sections/cold-start';
 import type { ScaleResult, Window } from './sections/scale';
 import { SCALE_CONFIG, SCALE_LOWER_BOUND } from './sections/scale';
-import { modelAws, type SchedulerResult } from './sections/scheduler';
+import { AWS_LEAD_SECONDS, BENCH_LEAD_SECONDS, modelAws, type SchedulerResult } from './sections/scheduler';
 import { median, summarize, type LoadReading, type MachineInfo } from './stats';
 
 const PESSIMISTIC = 1.5;
@@ -63,39 +63,47 @@ export function stepsSection(ch: ChoreographyResult): string {
 
 export function schedulerSection(r: SchedulerResult): string {
   const s = r.steps;
-  const rounding = s.map((x) => x.at - x.due);
-  const clock = s.map((x) => x.fired - x.at);
-  const delivery = s.map((x) => x.observed - x.fired);
+  const lead = s.map((x) => x.due - x.at);
+  const clock = s.map((x) => x.handed - x.at);
+  const relay = s.map((x) => x.published - x.due);
+  const delivery = s.map((x) => x.observed - x.published);
   const late = s.map((x) => x.observed - x.due);
-  const minute = modelAws(s, 'minute');
-  const after = modelAws(s, 'after');
+  const model = (reading: 'minute' | 'after', leadSeconds: number) => modelAws(s, reading, leadSeconds * 1000);
   return [
     `#### EventBridge Scheduler (waits > 900 s): 20 steps, TrafficShiftPerStep 5, WaitPerStep ${r.config.WaitPerStep} s, simulated clock — ${s.length} steps`,
     '',
-    `One deploy; each step's timer is a one-time schedule \`at(yyyy-mm-ddThh:mm:ss)\` created by \`emit()\` (domain/emit.ts)`,
-    'with `Math.ceil(DelaySeconds)` from *now*, the expression keeping whole seconds. The local runtime fires',
-    'schedules itself (its "Scheduler clock": every 1 s it lists the group, gets each schedule and publishes',
-    'those whose `at()` time has passed); it has no clock option, so the bench replaces `Date` in its own',
-    'process (bench/clock.ts): when a step creates its schedule, simulated time jumps to 1.5 s before the',
-    '`at()` time and runs on in real time. The deploy took',
+    "One deploy; each step's timer is a one-time schedule `at(yyyy-mm-ddThh:mm:ss)` created by `emit()` (domain/emit.ts)",
+    'a lead time before the due time, whose target is the timer queue: the timer message carries the exact',
+    '`DueAt`, and the relay (`relay-timer`) sends it back to the queue with `DelaySeconds` for what is left,',
+    'then waits out the last fraction. The local runtime fires schedules itself (its "Scheduler clock":',
+    'every 1 s it lists the group, gets each schedule and sends those whose `at()` time has passed); it has',
+    'no clock option, so the bench replaces `Date` in its own process (bench/clock.ts): when a step creates',
+    'its schedule, simulated time jumps to 1.5 s before the `at()` time and runs on in real time. SQS delays',
+    `keep real time, so the lead is ${BENCH_LEAD_SECONDS} s here (\`DEPLOYOMAT_SCHEDULER_LEAD_SECONDS\`) instead of ${AWS_LEAD_SECONDS} s. The deploy took`,
     `${f0(r.simulatedSeconds)} s of simulated time (lower bound ${r.lowerBound} s) in ${f0(r.realSeconds)} s of real time.`,
     '',
     row(['', 'median', 'p95', 'max', 'min']),
     rule(5),
-    summaryRow('`at()` time − DueAt (whole seconds, from ceil(delay) + now)', rounding),
-    summaryRow('local clock: published − `at()` time (1 s polling)', clock),
+    summaryRow('lead: DueAt − `at()` time (whole seconds)', lead),
+    summaryRow('local clock: handed to the queue − `at()` time (1 s polling)', clock),
+    summaryRow('relay: published − DueAt (SQS delay + fraction)', relay),
     summaryRow('delivery: TrafficShifted seen − published', delivery),
     summaryRow('**lateness, local runtime**', late),
-    summaryRow('modelled AWS, fired anywhere in the `at()` minute', minute),
-    summaryRow('modelled AWS, fired within 60 s after `at()`', after),
+    summaryRow(`modelled AWS, lead ${AWS_LEAD_SECONDS} s, invoked anywhere in the \`at()\` minute`, model('minute', AWS_LEAD_SECONDS)),
+    summaryRow(`modelled AWS, lead ${AWS_LEAD_SECONDS} s, invoked within 60 s after \`at()\``, model('after', AWS_LEAD_SECONDS)),
+    summaryRow('modelled AWS, no lead (the event itself as target), anywhere in the minute', model('minute', 0)),
+    summaryRow('modelled AWS, no lead (the event itself as target), within 60 s after', model('after', 0)),
     '',
     'AWS documents: "All schedule types on EventBridge Scheduler invoke their targets with 60 second',
     'precision. This means that if you set your schedule to run at 1:00, it will invoke the target API',
     'between 1:00:00 and 1:00:59, assuming that a flexible time window is not set"',
     '([Schedule types on EventBridge Scheduler](https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html)).',
     'It does not say what becomes of the seconds of an `at()` expression, so both readings are modelled:',
-    'the invocation drawn uniformly over the 60 s window (2000 draws per measured step, fixed seed), plus',
-    'the delivery measured for that step. The local runtime simulates 1-second precision instead.',
+    'the invocation drawn uniformly over the 60 s window (2000 draws per measured step, fixed seed). An',
+    'invocation more than 1 s before the due time reaches the timer queue, which holds the event until',
+    "due: that draw's lateness is the step's measured lateness. A later one is published at once",
+    "(invocation − due + the step's measured delivery) — what every step got when the schedule targeted the",
+    'bus directly with `at()` = due (the "no lead" rows).',
     '',
     `Scheduler calls of the deploy: by Deployomat ${callList(r.deployomatCalls)} (one schedule per step and one for`,
     `the deadline watchdog); by the local Scheduler clock (in AWS, Scheduler's own work) ${callList(r.clockCalls)}.`,

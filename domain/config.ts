@@ -6,6 +6,8 @@ const Env = z.object({
   DEPLOYOMAT_BUS_NAME: z.string().min(1),
   DEPLOYOMAT_TABLE_NAME: z.string().min(1),
   DEPLOYOMAT_TIMER_QUEUE_URL: z.string().min(1),
+  /** The timer queue's ARN: long timers' schedules hand their event to it (domain/emit.ts). */
+  DEPLOYOMAT_TIMER_QUEUE_ARN: z.string().min(1),
   DEPLOYOMAT_BUS_ARN: z.string().min(1),
   DEPLOYOMAT_SCHEDULE_GROUP: z.string().min(1),
   DEPLOYOMAT_SCHEDULER_ROLE_ARN: z.string().min(1),
@@ -28,6 +30,11 @@ const Env = z.object({
   DEPLOYOMAT_DRAIN_SECONDS: z.coerce.number().nonnegative().default(15),
   /** Slack added to a deploy's expected duration before the watchdog rolls it back. */
   DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: z.coerce.number().nonnegative().default(600),
+  /**
+   * A long timer's schedule fires this many seconds before the due time and hands the event to
+   * the timer queue, which waits out the rest precisely. Must exceed Scheduler's 60 s precision.
+   */
+  DEPLOYOMAT_SCHEDULER_LEAD_SECONDS: z.coerce.number().int().positive().max(600).default(120),
   /** A failed message is retried after base × 2^(attempt−1) seconds (not the full visibility timeout). */
   DEPLOYOMAT_RETRY_BASE_SECONDS: z.coerce.number().int().positive().default(2),
 });
@@ -37,6 +44,7 @@ export interface Config {
   busArn: string;
   tableName: string;
   timerQueueUrl: string;
+  timerQueueArn: string;
   scheduleGroup: string;
   schedulerRoleArn: string;
   metaRoleArn?: string;
@@ -48,6 +56,7 @@ export interface Config {
   drainSeconds: number;
   deadlineMarginSeconds: number;
   retryBaseSeconds: number;
+  schedulerLeadSeconds: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -62,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     busArn: e.DEPLOYOMAT_BUS_ARN,
     tableName: e.DEPLOYOMAT_TABLE_NAME,
     timerQueueUrl: e.DEPLOYOMAT_TIMER_QUEUE_URL,
+    timerQueueArn: e.DEPLOYOMAT_TIMER_QUEUE_ARN,
     scheduleGroup: e.DEPLOYOMAT_SCHEDULE_GROUP,
     schedulerRoleArn: e.DEPLOYOMAT_SCHEDULER_ROLE_ARN,
     metaRoleArn: e.DEPLOYOMAT_META_ROLE_ARN,
@@ -73,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     drainSeconds: e.DEPLOYOMAT_DRAIN_SECONDS,
     deadlineMarginSeconds: e.DEPLOYOMAT_DEADLINE_MARGIN_SECONDS,
     retryBaseSeconds: e.DEPLOYOMAT_RETRY_BASE_SECONDS,
+    schedulerLeadSeconds: e.DEPLOYOMAT_SCHEDULER_LEAD_SECONDS,
   };
 }

@@ -36,33 +36,40 @@ export function dueTimeOf(detail: { DueAt?: string }): number {
 /**
  * Publishes events now, or later: a delayed event goes to the timer queue with `DelaySeconds`
  * (≤ 900 s, so a 15 s traffic step is not stuck with Scheduler's one-minute precision), or to a
- * one-time EventBridge Scheduler schedule for longer waits.
+ * one-time EventBridge Scheduler schedule for longer waits, which hands it to the timer queue
+ * shortly before it is due.
  */
 export async function emit(cp: ControlPlane, cfg: Config, events: DomainEvent[]): Promise<void> {
   const now = events.filter((e) => !(e.DelaySeconds! > 0));
   if (now.length) await publish(cp.events, cfg.busName, now.map((e) => ({ ...e, DelaySeconds: undefined })));
   for (const event of events.filter((e) => e.DelaySeconds! > 0)) {
-    if (event.DelaySeconds! <= MAX_SQS_DELAY_SECONDS) await sendTimer(cp, cfg, event, event.DelaySeconds!);
-    else await createSchedule(cp, cfg, event, Math.ceil(event.DelaySeconds!));
+    const timer = timerMessage(event, event.DelaySeconds!);
+    if (event.DelaySeconds! <= MAX_SQS_DELAY_SECONDS) await sendTimer(cp, cfg, timer);
+    else await createSchedule(cp, cfg, event, timer);
   }
 }
 
-/**
- * SQS delays whole seconds: the message waits the whole part, and the relay waits out the
- * fraction (under a second) before publishing, so timers land within ~50 ms of their due time.
- */
-export async function sendTimer(cp: ControlPlane, cfg: Config, event: DomainEvent, delaySeconds: number): Promise<void> {
-  // An event anchored on a due time (see dueAt) keeps it exactly; sending takes a moment.
+/** The timer for `event`, due in `delaySeconds` — or at its own `DueAt` if it is anchored (see dueAt). */
+function timerMessage(event: DomainEvent, delaySeconds: number): TimerMessage {
   const anchored = (event.Detail as { DueAt?: string }).DueAt;
-  const body: TimerMessage = {
+  return {
     DueAt: anchored ?? new Date(Date.now() + delaySeconds * 1000).toISOString(),
     Event: { ...event, DelaySeconds: undefined },
   };
+}
+
+/**
+ * SQS delays whole seconds: the message waits the whole part of what is left until `DueAt`
+ * (at most 900 s), and the relay waits out the fraction, or sends it on again if more is left.
+ * Timers land within ~50 ms of their due time.
+ */
+export async function sendTimer(cp: ControlPlane, cfg: Config, timer: TimerMessage): Promise<void> {
+  const leftSeconds = (Date.parse(timer.DueAt) - Date.now()) / 1000;
   await cp.sqs.send(
     new SendMessageCommand({
       QueueUrl: cfg.timerQueueUrl,
-      MessageBody: JSON.stringify(body),
-      DelaySeconds: Math.min(Math.floor(delaySeconds), MAX_SQS_DELAY_SECONDS),
+      MessageBody: JSON.stringify(timer),
+      DelaySeconds: Math.max(0, Math.min(Math.floor(leftSeconds), MAX_SQS_DELAY_SECONDS)),
     }),
   );
 }
@@ -81,23 +88,29 @@ export function atExpression(due: Date): string {
   return `at(${due.toISOString().slice(0, 19)})`;
 }
 
-async function createSchedule(cp: ControlPlane, cfg: Config, event: DomainEvent, delaySeconds: number): Promise<void> {
-  const due = new Date(Date.now() + delaySeconds * 1000);
-  const detail = catalog[event.DetailType].schema.parse(event.Detail);
+/**
+ * A wait longer than SQS allows: a one-time schedule whose target is the timer queue. Scheduler
+ * invokes targets with 60 s precision, so it fires `schedulerLeadSeconds` (default 120) before the
+ * due time and the timer queue waits out the rest to the second: the event lands as precisely as
+ * a short timer, whether Scheduler is early or late within its minute.
+ */
+async function createSchedule(cp: ControlPlane, cfg: Config, event: DomainEvent, timer: TimerMessage): Promise<void> {
+  const handOver = new Date(Date.parse(timer.DueAt) - cfg.schedulerLeadSeconds * 1000);
+  // Checked now: a malformed event must fail this step, not the relay an hour later.
+  catalog[event.DetailType].schema.parse(event.Detail);
   try {
     await cp.scheduler.send(
       new CreateScheduleCommand({
         Name: scheduleName(event),
         GroupName: cfg.scheduleGroup,
-        ScheduleExpression: atExpression(due),
+        ScheduleExpression: atExpression(handOver),
         ScheduleExpressionTimezone: 'UTC',
         FlexibleTimeWindow: { Mode: 'OFF' },
         ActionAfterCompletion: 'DELETE',
         Target: {
-          Arn: cfg.busArn,
+          Arn: cfg.timerQueueArn,
           RoleArn: cfg.schedulerRoleArn,
-          EventBridgeParameters: { DetailType: event.DetailType, Source: catalog[event.DetailType].source },
-          Input: JSON.stringify(detail),
+          Input: JSON.stringify(timer),
         },
       }),
     );

@@ -4,7 +4,7 @@ import { isDetailType } from '../events/catalog';
 import { publish } from '../events/publish';
 import { controlPlaneClients } from './aws/clients';
 import { loadConfig } from './config';
-import type { TimerMessage } from './emit';
+import { sendTimer, type TimerMessage } from './emit';
 
 const MAX_FRACTION_WAIT_MS = 1000;
 
@@ -28,8 +28,14 @@ export async function relayTimer(body: string, log: Logger): Promise<void> {
   const timer = parsed.data as TimerMessage;
   const d = timer.Event.Detail as { DeployId?: string; AccountCanonicalSlug?: string; ServiceName?: string };
   const early = Date.parse(timer.DueAt) - Date.now();
+  if (early > MAX_FRACTION_WAIT_MS) {
+    // Handed over by a long timer's schedule (or more than SQS's 900 s were left): wait on the queue again.
+    log.info('Timer not due yet: back to the timer queue', { detailType: timer.Event.DetailType, deployId: d.DeployId, dueAt: timer.DueAt, earlyMs: early });
+    await sendTimer(controlPlaneClients(), loadConfig(), timer);
+    return;
+  }
   // SQS delayed the whole seconds; wait out the fraction here (never more than a second).
-  if (early > 0) await new Promise((r) => setTimeout(r, Math.min(early, MAX_FRACTION_WAIT_MS)));
+  if (early > 0) await new Promise((r) => setTimeout(r, early));
   log.info('Timer due', {
     detailType: timer.Event.DetailType,
     deployId: d.DeployId,

@@ -111,6 +111,13 @@ export interface DeployomatProps {
    */
   readonly retryBase?: Duration;
   /**
+   * A timer longer than 15 minutes is a Scheduler schedule that fires this long before the due
+   * time and hands the event to the timer queue, which waits out the rest to the second
+   * (`DEPLOYOMAT_SCHEDULER_LEAD_SECONDS`). Scheduler invokes within 60 s, so at least 61 s.
+   * @default Duration.minutes(2)
+   */
+  readonly schedulerLead?: Duration;
+  /**
    * How long the archive keeps Deployomat's events (for replaying history; replays never re-run a deploy).
    * @default Duration.days(30)
    */
@@ -166,7 +173,7 @@ export class Deployomat extends Construct {
   public readonly archive: events.Archive;
   public readonly table: dynamodb.Table;
   public readonly scheduleGroup: scheduler.ScheduleGroup;
-  /** The role Scheduler assumes to deliver long timers: it may only publish lifecycle events to the bus. */
+  /** The role Scheduler assumes: long timers to the timer queue, automatic undeploys to the bus, nothing else. */
   public readonly schedulerRole: iam.Role;
   /** The role of every handler (tagged `Service` and `Environment` for the cross-account ABAC). */
   public readonly handlerRole: iam.Role;
@@ -257,12 +264,16 @@ export class Deployomat extends Construct {
     this.queues = queues;
     this.timerQueue = queues.get(timerHandler().name)!.queue;
     this.timerQueue.grantSendMessages(this.handlerRole);
+    // A long timer's schedule hands its event to the timer queue shortly before it is due (domain/emit.ts).
+    this.timerQueue.grantSendMessages(this.schedulerRole);
     if (props.encryptionKey) {
-      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-        Validations.of(this.handlerRole).acknowledge({
-          id: `AwsSolutions-IAM5[Action::${action}]`,
-          reason: "CDK's standard grant for encrypted queues and tables, on the given key only.",
-        });
+      for (const role of [this.handlerRole, this.schedulerRole]) {
+        for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions-IAM5[Action::${action}]`,
+            reason: "CDK's standard grant for encrypted queues and tables, on the given key only.",
+          });
+        }
       }
     }
 
@@ -376,7 +387,7 @@ export class Deployomat extends Construct {
   private createSchedulerRole(): iam.Role {
     const stack = Stack.of(this);
     const role = new iam.Role(this, 'SchedulerRole', {
-      description: `EventBridge Scheduler delivers Deployomat's long timers to the ${this.names.bus} bus`,
+      description: `EventBridge Scheduler hands Deployomat's long timers to its timer queue and publishes automatic undeploys to the ${this.names.bus} bus`,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           // Confused deputy: only schedules of this account's Deployomat group may use it.
@@ -385,19 +396,8 @@ export class Deployomat extends Construct {
         },
       }),
     });
-    // Timers are lifecycle events; the automatic undeploy is the one client command a schedule
-    // publishes (domain/undeploy-schedule.ts). Nothing else, and to no other bus.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'DeliverTimers',
-        actions: ['events:PutEvents'],
-        resources: [this.eventBus.eventBusArn],
-        conditions: {
-          'ForAllValues:StringEquals': { 'events:source': [LIFECYCLE_SOURCE] },
-          Null: { 'events:source': 'false' },
-        },
-      }),
-    );
+    // Long timers go to the timer queue (granted once it exists); the automatic undeploy is the
+    // one event a schedule publishes (domain/undeploy-schedule.ts). Nothing else, and to no other bus.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'DeliverAutomaticUndeploys',
@@ -512,7 +512,7 @@ export class Deployomat extends Construct {
         resources: [this.eventBus.eventBusArn],
         conditions: {
           'ForAnyValue:StringEquals': { 'events:source': [LIFECYCLE_SOURCE] },
-          ArnNotEquals: { 'aws:PrincipalArn': [this.handlerRole.roleArn, this.schedulerRole.roleArn] },
+          ArnNotEquals: { 'aws:PrincipalArn': [this.handlerRole.roleArn] },
           // IAM principals only: EventBridge itself (archive replays) carries no principal ARN.
           Null: { 'aws:PrincipalArn': 'false' },
         },
@@ -523,9 +523,12 @@ export class Deployomat extends Construct {
   private handlerEnvironment(props: DeployomatProps): Record<string, string> {
     const amiOwners = props.amiOwners ?? ['self'];
     if (amiOwners.length === 0) throw new Error('amiOwners must name at least one owner (an account id, self or amazon)');
-    const seconds = (name: string, value: Duration | undefined, fallback: Duration, min: number) => {
+    const seconds = (name: string, value: Duration | undefined, fallback: Duration, min: number, max = Infinity) => {
       const n = (value ?? fallback).toSeconds({ integral: false });
-      if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of seconds, at least ${min} (got ${n} s)`);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        const range = max === Infinity ? `at least ${min}` : `from ${min} to ${max}`;
+        throw new Error(`${name} must be a whole number of seconds, ${range} (got ${n} s)`);
+      }
       return String(n);
     };
     return {
@@ -533,6 +536,7 @@ export class Deployomat extends Construct {
       DEPLOYOMAT_BUS_ARN: this.eventBus.eventBusArn,
       DEPLOYOMAT_TABLE_NAME: this.table.tableName,
       DEPLOYOMAT_TIMER_QUEUE_URL: this.timerQueue.queueUrl,
+      DEPLOYOMAT_TIMER_QUEUE_ARN: this.timerQueue.queueArn,
       DEPLOYOMAT_SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
       DEPLOYOMAT_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
       ...(props.metaRoleArn ? { DEPLOYOMAT_META_ROLE_ARN: props.metaRoleArn } : {}),
@@ -544,6 +548,7 @@ export class Deployomat extends Construct {
       DEPLOYOMAT_DRAIN_SECONDS: seconds('drainTime', props.drainTime, Duration.seconds(15), 0),
       DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: seconds('deadlineMargin', props.deadlineMargin, Duration.minutes(10), 0),
       DEPLOYOMAT_RETRY_BASE_SECONDS: seconds('retryBase', props.retryBase, Duration.seconds(2), 1),
+      DEPLOYOMAT_SCHEDULER_LEAD_SECONDS: seconds('schedulerLead', props.schedulerLead, Duration.minutes(2), 61, 600),
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     };

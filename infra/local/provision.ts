@@ -24,6 +24,7 @@ export interface LocalInstallation {
   queueUrls: Record<string, string>;
   deadLetterQueueUrls: Record<string, string>;
   timerQueueUrl: string;
+  timerQueueArn: string;
   /** Optional features provisioned (their handlers' queues and rules exist, so the runtime runs them). */
   features: Feature[];
   /** Environment variables for the handlers, as the CDK stack sets them on each Lambda. */
@@ -125,6 +126,7 @@ export async function provision(opts: {
 
   const schedulerRoleArn = `arn:aws:iam::${opts.accountId}:role/${names.bus}-scheduler`;
   const timerQueueUrl = queueUrls[timerHandler().name]!;
+  const timerQueueArn = queueArns[timerHandler().name]!;
   return {
     prefix: opts.prefix ?? 'deployomat',
     region: opts.region,
@@ -137,12 +139,14 @@ export async function provision(opts: {
     queueUrls,
     deadLetterQueueUrls,
     timerQueueUrl,
+    timerQueueArn,
     features,
     env: {
       DEPLOYOMAT_BUS_NAME: names.bus,
       DEPLOYOMAT_BUS_ARN: busArn,
       DEPLOYOMAT_TABLE_NAME: names.table,
       DEPLOYOMAT_TIMER_QUEUE_URL: timerQueueUrl,
+      DEPLOYOMAT_TIMER_QUEUE_ARN: timerQueueArn,
       DEPLOYOMAT_SCHEDULE_GROUP: names.scheduleGroup,
       DEPLOYOMAT_SCHEDULER_ROLE_ARN: schedulerRoleArn,
     },

@@ -1,6 +1,6 @@
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installedHandlers, rollbackOnDeadLetter, type HandlerSpec } from '../../events/topology';
@@ -378,10 +378,11 @@ function dueTime(expression: string | undefined, timezone: string | undefined): 
   return Date.parse(`${m[1]}Z`);
 }
 
-/** Scheduler's clock: moto stores schedules but never fires them. Checks once a second. */
+/** Scheduler's clock: moto stores schedules but never fires them. Checks once a second; targets a bus or a queue. */
 async function schedulerClock(install: LocalInstallation, running: () => boolean, log?: (line: string) => void): Promise<void> {
   const scheduler = new SchedulerClient({});
   const events = new EventBridgeClient({});
+  const sqs = new SQSClient({});
   while (running()) {
     await new Promise((r) => setTimeout(r, 1000));
     try {
@@ -391,19 +392,27 @@ async function schedulerClock(install: LocalInstallation, running: () => boolean
         const due = dueTime(s.ScheduleExpression, s.ScheduleExpressionTimezone);
         if (due === undefined || due > Date.now() || s.State === 'DISABLED') continue;
         const target = s.Target!;
-        await events.send(
-          new PutEventsCommand({
-            Entries: [
-              {
-                EventBusName: target.Arn,
-                Source: target.EventBridgeParameters?.Source,
-                DetailType: target.EventBridgeParameters?.DetailType,
-                Detail: target.Input ?? '{}',
-              },
-            ],
-          }),
-        );
-        log?.(`[scheduler] fired ${s.Name} (${target.EventBridgeParameters?.DetailType})`);
+        if (target.Arn?.startsWith('arn:aws:sqs:')) {
+          // A long timer handed to the timer queue (or any queue target): SendMessage, as Scheduler does.
+          const [, , , , account, queueName] = target.Arn.split(':');
+          const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName, QueueOwnerAWSAccountId: account }));
+          await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: target.Input ?? '{}' }));
+          log?.(`[scheduler] fired ${s.Name} (to ${queueName})`);
+        } else {
+          await events.send(
+            new PutEventsCommand({
+              Entries: [
+                {
+                  EventBusName: target.Arn,
+                  Source: target.EventBridgeParameters?.Source,
+                  DetailType: target.EventBridgeParameters?.DetailType,
+                  Detail: target.Input ?? '{}',
+                },
+              ],
+            }),
+          );
+          log?.(`[scheduler] fired ${s.Name} (${target.EventBridgeParameters?.DetailType})`);
+        }
         if (s.ActionAfterCompletion === 'DELETE') {
           await scheduler.send(new DeleteScheduleCommand({ Name: s.Name, GroupName: install.scheduleGroup }));
         }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
 import { seedService, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
+import { waitUntilQuiet } from '../helpers/settle';
 import { cli, globals } from './run-cli';
 
 describe('deployomat replay (CLI on the emulator)', () => {
@@ -21,6 +22,8 @@ describe('deployomat replay (CLI on the emulator)', () => {
 
   it('replays the archive into the projections only, and says so before starting', async () => {
     const ledger = async () => (await controlPlaneClients().dynamo.send(new ScanCommand({ TableName: t.local.install.tableName }))).Items ?? [];
+    // The history projection may still be recording the deploy's last events: let it finish first.
+    expect(await waitUntilQuiet(t.local.install, 30_000)).toEqual({});
     const before = await ledger();
     const invocations = { ...t.local.runtime.invocations };
 

@@ -212,6 +212,8 @@ describe('Construct: Deployomat', () => {
           busArn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${names.bus}`,
           tableName: names.table,
           timerQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${names.queue(timerHandler().name)}`,
+          timerQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${names.queue(timerHandler().name)}`,
+          schedulerLeadSeconds: 120,
           scheduleGroup: names.scheduleGroup,
           serviceName: 'deployomat',
           amiOwners: ['self'],
@@ -242,6 +244,7 @@ describe('Construct: Deployomat', () => {
         drainTime: Duration.seconds(30),
         deadlineMargin: Duration.minutes(5),
         retryBase: Duration.seconds(3),
+        schedulerLead: Duration.seconds(90),
         logLevel: 'DEBUG',
         runtime: lambda.Runtime.NODEJS_22_X,
       });
@@ -257,6 +260,7 @@ describe('Construct: Deployomat', () => {
             DEPLOYOMAT_DRAIN_SECONDS: '30',
             DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: '300',
             DEPLOYOMAT_RETRY_BASE_SECONDS: '3',
+            DEPLOYOMAT_SCHEDULER_LEAD_SECONDS: '90',
             POWERTOOLS_LOG_LEVEL: 'DEBUG',
             POWERTOOLS_SERVICE_NAME: 'shipit',
           }),
@@ -315,7 +319,7 @@ describe('Construct: Deployomat', () => {
       });
     });
 
-    it('lets Scheduler deliver to this bus only, for schedules of the Deployomat group', () => {
+    it('lets Scheduler send to the timer queue and publish to this bus only, for schedules of the Deployomat group', () => {
       template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: names.scheduleGroup });
       const [schedulerRoleId, schedulerRole] = resourcesOf(json, 'AWS::IAM::Role').find(([id]) => id.startsWith('DeployomatSchedulerRole'))!;
       expect(props(schedulerRole).AssumeRolePolicyDocument).toMatchObject({
@@ -331,14 +335,16 @@ describe('Construct: Deployomat', () => {
       const statements = resourcesOf(json, 'AWS::IAM::Policy')
         .filter(([, p]) => (props(p).Roles as unknown[]).some((r) => refId(r) === schedulerRoleId))
         .flatMap(([, p]) => (props(p).PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
-      // Only PutEvents, only on this bus (what it may publish there: iam.test.ts).
-      expect(statements.length).toBeGreaterThan(0);
+      // PutEvents on this bus (what it may publish there: iam.test.ts), sends to the timer queue.
+      const timerQueueId = resourcesOf(json, 'AWS::SQS::Queue').find(([, q]) => props(q).QueueName === names.queue(timerHandler().name))![0];
+      expect(statements.map((st) => st.Action)).toEqual(expect.arrayContaining(['events:PutEvents', expect.arrayContaining(['sqs:SendMessage'])]));
       for (const statement of statements) {
-        expect(statement).toMatchObject({
-          Action: 'events:PutEvents',
-          Effect: 'Allow',
-          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DeployomatBus/), 'Arn'] },
-        });
+        if (statement.Action === 'events:PutEvents') {
+          expect(statement).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DeployomatBus/), 'Arn'] } });
+        } else {
+          expect(statement).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [timerQueueId, 'Arn'] } });
+          expect(statement.Action).not.toContain('sqs:ReceiveMessage');
+        }
       }
     });
 
@@ -361,6 +367,7 @@ describe('Construct: Deployomat', () => {
       [{ amiOwners: [] }, 'amiOwners must name at least one owner (an account id, self or amazon)'],
       [{ healthCheckInterval: Duration.seconds(0) }, 'healthCheckInterval must be a whole number of seconds, at least 1 (got 0 s)'],
       [{ drainTime: Duration.millis(1500) }, 'drainTime must be a whole number of seconds, at least 0 (got 1.5 s)'],
+      [{ schedulerLead: Duration.seconds(60) }, 'schedulerLead must be a whole number of seconds, from 61 to 600 (got 60 s)'],
       [{ runtime: lambda.Runtime.PYTHON_3_12 }, 'runtime must be a Node.js runtime (got python3.12)'],
     ])('rejects %j', (overrides, message) => {
       const s = newStack(newApp(), 'Invalid');

@@ -185,30 +185,32 @@ describe('Policy: the bus accepts lifecycle events from Deployomat only', () => 
     expect(decision).not.toBe('ExplicitlyDenied');
   });
 
-  it('lets the handlers and the scheduler publish lifecycle events, and nothing else', async () => {
+  it('lets the handlers publish lifecycle events, and nothing else', async () => {
     expect(await putEvents(cicd, 'DeployomatHandlerRole', LIFECYCLE_SOURCE, 'TrafficShifted')).toBe('Allowed');
-    expect(await putEvents(cicd, 'DeployomatSchedulerRole', LIFECYCLE_SOURCE, 'BakeElapsed')).toBe('Allowed');
     expect(await putEvents(cicd, 'DeployomatHandlerRole', CLIENT_SOURCE, 'DeployRequested')).toBe('ImplicitlyDenied');
+    // Long timers reach the bus through the timer queue and its relay, not from Scheduler.
+    expect(await putEvents(cicd, 'DeployomatSchedulerRole', LIFECYCLE_SOURCE, 'BakeElapsed')).not.toBe('Allowed');
     expect(await putEvents(cicd, 'DeployomatSchedulerRole', CLIENT_SOURCE, 'DeployRequested')).toBe('ImplicitlyDenied');
   });
 });
 
 describe('Role: the scheduler role', () => {
-  it('publishes lifecycle events and the automatic undeploy, and no other client command', async () => {
-    expect(await putEvents(cicd, 'DeployomatSchedulerRole', LIFECYCLE_SOURCE, 'TrafficShiftDue')).toBe('Allowed');
+  it('publishes the automatic undeploy, and no other event', async () => {
     expect(await putEvents(cicd, 'DeployomatSchedulerRole', CLIENT_SOURCE, 'UndeployRequested')).toBe('Allowed');
+    expect(await putEvents(cicd, 'DeployomatSchedulerRole', LIFECYCLE_SOURCE, 'TrafficShiftDue')).not.toBe('Allowed');
     expect(await putEvents(cicd, 'DeployomatSchedulerRole', CLIENT_SOURCE, 'DeployRequested')).toBe('ImplicitlyDenied');
   });
 
-  it('may only publish to this bus', async () => {
+  it('may only publish to this bus, and send only to the timer queue', async () => {
     const identity = identityPolicies(cicd, roleId(cicd, 'DeployomatSchedulerRole'));
     const principal = roleArn(cicd, 'DeployomatSchedulerRole');
     const other = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`;
     const context = { 'events:source': [LIFECYCLE_SOURCE], 'events:detail-type': ['BakeElapsed'] };
     expect(await simulate({ principal, identity, action: 'events:PutEvents', resource: other, context })).toBe('ImplicitlyDenied');
-    expect(
-      await simulate({ principal, identity, action: 'sqs:SendMessage', resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:deployomat-relay-timer` }),
-    ).toBe('ImplicitlyDenied');
+    const queue = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+    expect(await simulate({ principal, identity, action: 'sqs:SendMessage', resource: queue('deployomat-relay-timer') })).toBe('Allowed');
+    expect(await simulate({ principal, identity, action: 'sqs:ReceiveMessage', resource: queue('deployomat-relay-timer') })).toBe('ImplicitlyDenied');
+    expect(await simulate({ principal, identity, action: 'sqs:SendMessage', resource: queue('deployomat-shift-traffic') })).toBe('ImplicitlyDenied');
   });
 
   it('is assumable by Scheduler for schedules of the Deployomat group only', async () => {

@@ -14,7 +14,7 @@ import { findLeftovers } from '../../infra/local/leftovers';
 import { seedService, workloadClients, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
 import { shape, snapshotService } from '../helpers/workload';
-import { waitUntilQuiet } from './settle';
+import { waitUntilQuiet } from '../helpers/settle';
 
 /**
  * Issue #7 (reliability), forged and replayed events. Only lifecycle events (source `deployomat`)

@@ -23,7 +23,7 @@ import {
 import { seedService, workloadClients, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
 import { shape, snapshotService } from '../helpers/workload';
-import { waitUntilQuiet } from './settle';
+import { waitUntilQuiet } from '../helpers/settle';
 
 /**
  * Issue #7 (reliability), fuzzing the client commands: whatever a deployer publishes, Deployomat
