@@ -37,7 +37,8 @@ export async function listRules(elb: ElasticLoadBalancingV2Client, listenerArn: 
   const rules: Rule[] = [];
   let marker: string | undefined;
   do {
-    const out = await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
+    // 400 is the most a page may hold (a listener has at most 100 rules by default): one call, usually.
+    const out = await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 }));
     rules.push(...(out.Rules ?? []));
     marker = out.NextMarker;
   } while (marker);

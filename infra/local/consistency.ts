@@ -1,11 +1,11 @@
-import { DescribeAutoScalingGroupsCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import { paginateDescribeAutoScalingGroups, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
-import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { controlPlaneClients } from '../../domain/aws/clients';
-import { forwardTargets } from '../../domain/aws/listener-rules';
+import { forwardTargets, listRules } from '../../domain/aws/listener-rules';
 import { DEPLOY_ID_TAG, MANAGED_TAG, tagValue } from '../../domain/aws/tags';
 import { ServiceState } from '../../domain/ledger';
+import { allPages } from './pages';
 import type { LocalInstallation } from './provision';
 import { workloadClients } from './seed';
 
@@ -20,11 +20,11 @@ import { workloadClients } from './seed';
 export async function ledgerMismatches(install: LocalInstallation, listenerArns: string[]): Promise<string[]> {
   const problems: string[] = [];
   const cp = controlPlaneClients();
-  const items = (await cp.dynamo.send(new ScanCommand({ TableName: install.tableName }))).Items ?? [];
+  const items = await allPages(paginateScan({ client: cp.dynamo }, { TableName: install.tableName, ConsistentRead: true }), (p) => p.Items);
   const services = items.filter((i) => i.sk === 'SERVICE').map((i) => ServiceState.parse(i));
   const { autoscaling, ec2, elb } = await workloadClients();
-  const asgs: AutoScalingGroup[] = (await autoscaling.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
-  const rules = (await Promise.all(listenerArns.map((l) => elb.send(new DescribeRulesCommand({ ListenerArn: l }))))).flatMap((o) => o.Rules ?? []);
+  const asgs: AutoScalingGroup[] = await allPages(paginateDescribeAutoScalingGroups({ client: autoscaling }, {}), (p) => p.AutoScalingGroups);
+  const rules = (await Promise.all(listenerArns.map((l) => listRules(elb, l)))).flat();
 
   for (const s of services) {
     const name = `${s.AccountCanonicalSlug}/${s.ServiceName}`;
@@ -32,15 +32,19 @@ export async function ledgerMismatches(install: LocalInstallation, listenerArns:
     const others = own.filter((g) => g.AutoScalingGroupName !== s.ProductionAsgName);
     if (others.length) problems.push(`${name}: ASGs besides production: ${others.map((g) => g.AutoScalingGroupName).join(', ')}`);
 
-    const history = await cp.dynamo.send(
-      new QueryCommand({
-        TableName: install.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :deploy)',
-        ExpressionAttributeValues: { ':pk': `${s.AccountCanonicalSlug}#${s.ServiceName}`, ':deploy': 'DEPLOY#' },
-        ConsistentRead: true,
-      }),
+    const history = await allPages(
+      paginateQuery(
+        { client: cp.dynamo },
+        {
+          TableName: install.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :deploy)',
+          ExpressionAttributeValues: { ':pk': `${s.AccountCanonicalSlug}#${s.ServiceName}`, ':deploy': 'DEPLOY#' },
+          ConsistentRead: true,
+        },
+      ),
+      (p) => p.Items,
     );
-    const completed = (history.Items ?? []).filter((d) => d.Result === 'Completed').sort((a, b) => String(a.FinishedAt).localeCompare(String(b.FinishedAt)));
+    const completed = history.filter((d) => d.Result === 'Completed').sort((a, b) => String(a.FinishedAt).localeCompare(String(b.FinishedAt)));
     const last = completed.at(-1);
 
     if (!s.ProductionAsgName) {

@@ -1,14 +1,15 @@
-import { DescribeAutoScalingGroupsCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
-import { DescribeRulesCommand, DescribeTagsCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
+import { paginateDescribeAutoScalingGroups, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import { DescribeTagsCommand, paginateDescribeTargetGroups } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { paginateListSchedules } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { controlPlaneClients } from '../../domain/aws/clients';
-import { forwardTargets } from '../../domain/aws/listener-rules';
+import { forwardTargets, listRules } from '../../domain/aws/listener-rules';
 import { MANAGED_TAG, tagValue } from '../../domain/aws/tags';
 import { isFinished, ServiceState } from '../../domain/ledger';
 import { sizeTags } from '../../domain/sizes';
 import { automaticUndeployName } from '../../domain/undeploy-schedule';
+import { allPages } from './pages';
 import type { LocalInstallation } from './provision';
 import { ORG, workloadClients } from './seed';
 
@@ -21,7 +22,7 @@ import { ORG, workloadClients } from './seed';
 export async function findLeftovers(install: LocalInstallation, listenerArns: string[]): Promise<string[]> {
   const problems: string[] = [];
   const cp = controlPlaneClients();
-  const items = (await cp.dynamo.send(new ScanCommand({ TableName: install.tableName }))).Items ?? [];
+  const items = await allPages(paginateScan({ client: cp.dynamo }, { TableName: install.tableName, ConsistentRead: true }), (p) => p.Items);
   const services = items.filter((i) => i.sk === 'SERVICE').map((i) => ServiceState.parse(i));
   const { autoscaling, elb } = await workloadClients();
 
@@ -33,7 +34,7 @@ export async function findLeftovers(install: LocalInstallation, listenerArns: st
   }
   const production = new Set(services.map((s) => s.ProductionAsgName).filter(Boolean));
 
-  const asgs: AutoScalingGroup[] = (await autoscaling.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
+  const asgs: AutoScalingGroup[] = await allPages(paginateDescribeAutoScalingGroups({ client: autoscaling }, {}), (p) => p.AutoScalingGroups);
   const managedAsgs = asgs.filter((g) => tagValue(g.Tags, MANAGED_TAG));
   for (const g of managedAsgs) {
     if (!production.has(g.AutoScalingGroupName!)) problems.push(`ASG ${g.AutoScalingGroupName} is not any service's production`);
@@ -47,7 +48,7 @@ export async function findLeftovers(install: LocalInstallation, listenerArns: st
   }
   const productionTgs = new Set(managedAsgs.filter((g) => production.has(g.AutoScalingGroupName!)).flatMap((g) => g.TargetGroupARNs ?? []));
 
-  const tgs = (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+  const tgs = await allPages(paginateDescribeTargetGroups({ client: elb }, {}), (p) => p.TargetGroups);
   const tgNames = new Map(tgs.map((t) => [t.TargetGroupArn!, t.TargetGroupName!]));
   for (let i = 0; i < tgs.length; i += 20) {
     const batch = tgs.slice(i, i + 20).map((t) => t.TargetGroupArn!);
@@ -60,7 +61,7 @@ export async function findLeftovers(install: LocalInstallation, listenerArns: st
   }
 
   for (const listenerArn of listenerArns) {
-    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn }))).Rules ?? [];
+    const rules = await listRules(elb, listenerArn);
     for (const r of rules.filter((x) => !x.IsDefault)) {
       const targets = forwardTargets(r.Actions?.find((a) => a.Type === 'forward'));
       const missing = targets.filter((t) => !tgNames.has(t.arn));
@@ -76,7 +77,7 @@ export async function findLeftovers(install: LocalInstallation, listenerArns: st
   }
 
   const allowedSchedules = new Set(services.map((s) => automaticUndeployName(s)));
-  const schedules = (await cp.scheduler.send(new ListSchedulesCommand({ GroupName: install.scheduleGroup }))).Schedules ?? [];
+  const schedules = await allPages(paginateListSchedules({ client: cp.scheduler }, { GroupName: install.scheduleGroup }), (p) => p.Schedules);
   for (const s of schedules) {
     if (!allowedSchedules.has(s.Name!)) problems.push(`schedule ${s.Name} left behind`);
   }
