@@ -22,8 +22,8 @@ And gaps where moto does less than AWS (filled here, not in product code):
   g. EventBridge delivery builds its JSONPath parsers once, not on every event
      (moto rebuilt a yacc parser 8 times per event: ~300 ms per PutEvents).
   f. A long-polling ReceiveMessage returns a delayed message as soon as its delay
-     ends (moto only wakes a long poll when a message is *sent*, so a delayed one
-     surfaced up to a second late).
+     ends, and an in-flight one as soon as its visibility timeout does (moto only wakes a
+     long poll when a message is *sent*, so such a message surfaced up to a second late).
   j. DynamoDB writes are atomic: moto's threaded server checked a condition and wrote the item
      without a lock, so two concurrent conditional writes to one item could both succeed (seen
      under load: a cancel and a traffic step both moved a deploy from the same position). Write
@@ -31,6 +31,10 @@ And gaps where moto does less than AWS (filled here, not in product code):
   k. TransactWriteItems backs up only the items it writes, not every table it names (moto
      deep-copied the whole table per transaction: the ledger, history and idempotency records
      share one table, so each ledger transition got slower as the table grew).
+  l. Each request's backend is found without listing moto's package directory and matching
+     every backend's URL regex again (moto did both per request, under one global lock).
+  m. moto's per-request bookkeeping is cheaper: the response class's method list is
+     remembered, request ids are drawn in one call instead of one per character.
   i. CloudWatch: PutCompositeAlarm exists (moto 5.2 has no handler for it) and
      DescribeAlarms honours AlarmTypes (moto returned composite alarms even when
      not asked for, so code that forgot them would pass here and miss them on AWS).
@@ -50,6 +54,7 @@ import signal
 import sys
 import random
 import re
+import string
 import threading
 import time
 import uuid
@@ -242,18 +247,47 @@ AutoScalingResponse.create_auto_scaling_group = _create_asg
 
 
 # --- f. delayed SQS messages wake long polls ---------------------------------------
+# moto's long poll waits on the queue's condition, which only a SendMessage notifies: a message
+# whose delay or visibility timeout ends meanwhile was returned up to a second late (moto's
+# receive loop re-checks every second). The wait now ends when the first such message becomes
+# receivable, and a visibility change notifies the queue too (a retry made visible sooner).
 
-_orig_wait_for_messages = _require(SqsQueue, "wait_for_messages")
-DELAY_POLL_SECONDS = 0.05
+from moto.sqs.models import SQSBackend  # noqa: E402
+from moto.core.utils import unix_time_millis as _unix_time_millis  # noqa: E402
+
+_require(SqsQueue, "wait_for_messages")
+_orig_change_message_visibility = _require(SQSBackend, "change_message_visibility")
+WAKE_MARGIN_SECONDS = 0.005
 
 
-@functools.wraps(_orig_wait_for_messages)
+def _seconds_until_receivable(queue):
+    """Seconds until the first delayed or in-flight message can be received, or None."""
+    now = _unix_time_millis()
+    upcoming = [t for t in (max(m.visible_at, m.delayed_until) for m in queue._messages) if t > now]
+    return (min(upcoming) - now) / 1000 + WAKE_MARGIN_SECONDS if upcoming else None
+
+
 def _wait_for_messages(self, timeout):
-    # moto's receive loop calls this with 1 s and re-checks visibility after it; waking
-    # every 50 ms lets a message whose delay just ended be returned right away.
-    return _orig_wait_for_messages(self, min(timeout, DELAY_POLL_SECONDS))
+    deadline = time.monotonic() + timeout
+    with self._messages_lock:
+        while not self.messages:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            until = _seconds_until_receivable(self)
+            self._messages_lock.wait(left if until is None else min(left, until))
 
 
+@functools.wraps(_orig_change_message_visibility)
+def _change_message_visibility(self, queue_name, receipt_handle, visibility_timeout):
+    result = _orig_change_message_visibility(self, queue_name, receipt_handle, visibility_timeout)
+    queue = self.get_queue(queue_name)
+    with queue._messages_lock:
+        queue._messages_lock.notify_all()  # long polls recompute when to wake
+    return result
+
+
+SQSBackend.change_message_visibility = _change_message_visibility
 SqsQueue.wait_for_messages = _wait_for_messages
 
 
@@ -677,6 +711,70 @@ def _transact_write_items(self, transact_items):
 
 _dynamodb_models.copy = _CopyKeepingTables()
 DynamoDBBackend.transact_write_items = _transact_write_items
+
+
+# --- l. request routing without a directory scan --------------------------------------------
+# moto's DomainDispatcherApplication finds each request's backend under one global lock, and on
+# the way lists moto's package directory (an isdir per entry, ~170) and tries every backend's URL
+# regex: per request. Neither answer changes while the server runs, so both are remembered.
+
+import moto.backends as _moto_backends  # noqa: E402
+
+_orig_list_of_moto_modules = _require(_moto_backends, "list_of_moto_modules")
+_moto_modules = None
+
+
+def _list_of_moto_modules():
+    global _moto_modules
+    if _moto_modules is None:
+        _moto_modules = tuple(_orig_list_of_moto_modules())
+    return _moto_modules
+
+
+_orig_get_backend_for_host = _require(DomainDispatcherApplication, "get_backend_for_host")
+_backend_for_host = {}
+
+
+@functools.wraps(_orig_get_backend_for_host)
+def _get_backend_for_host(self, host):
+    key = (id(self), host)
+    if key not in _backend_for_host:
+        _backend_for_host[key] = _orig_get_backend_for_host(self, host)
+    return _backend_for_host[key]
+
+
+_moto_backends.list_of_moto_modules = _list_of_moto_modules
+DomainDispatcherApplication.get_backend_for_host = _get_backend_for_host
+
+
+# --- m. cheaper per-request bookkeeping ----------------------------------------------------
+# Per request, moto lists its response class's methods with inspect.getmembers (to find the
+# action's handler) and builds request ids and receipt handles one random.choice per character.
+# The method list is remembered per class; ids come from one getrandbits / choices call (still
+# from moto's seedable generator).
+
+import moto.core.responses as _moto_responses  # noqa: E402
+from moto.moto_api._internal.moto_random import MotoRandom  # noqa: E402
+
+_moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+    _require(_moto_responses, "method_names_from_class")
+)
+_require(MotoRandom, "get_random_hex")
+_require(MotoRandom, "get_random_string")
+
+
+def _random_hex(self, length=8):
+    return f"{self.getrandbits(4 * length):0{length}x}" if length > 0 else ""
+
+
+def _random_string(self, length=20, include_digits=True, lower_case=False):
+    pool = string.ascii_letters + (string.digits if include_digits else "")
+    text = "".join(self.choices(pool, k=length))
+    return text.lower() if lower_case else text
+
+
+MotoRandom.get_random_hex = _random_hex
+MotoRandom.get_random_string = _random_string
 
 
 class EmulatorControl:
