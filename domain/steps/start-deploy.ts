@@ -64,7 +64,7 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
   const state = await ctx.ledger.getService(key);
   if (state?.ActiveDeployId === deployId) {
     // Redelivered after taking the service: resolve again (read-only) and carry on where it stopped.
-    return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, async (s, guard) => cloneService(ctx, s, await resolve(ctx, input, deployId), guard));
+    return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, async (s, guard) => cloneService(ctx, s, await resolve(ctx, input, deployId), guard));
   }
   if (input.DeployConfig.DryRun) return planOnly(ctx, envelope, input, deployId, state);
   if (await ctx.ledger.getDeployment(key, deployId)) {
@@ -91,13 +91,13 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
   };
   for (let attempt = 1; attempt <= 5; attempt++) {
     if (await ctx.ledger.take(key, request, envelope.id)) {
-      return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
+      return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
     }
     const holder = await ctx.ledger.getService(key);
     if (!holder) continue;
     if (holder.ActiveDeployId === deployId) {
       // A twin delivery took it a moment ago; the ledger lets only one of us act.
-      return runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
+      return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
     }
     if (isFinished(holder.Phase)) continue; // it finished in between: try again
     if (await onConcurrentDeploy(ctx, key, request, input, holder)) return;
