@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CreateLaunchTemplateVersionCommand,
   DescribeLaunchTemplatesCommand,
@@ -21,6 +22,11 @@ async function describeVersion(ec2: EC2Client, launchTemplateId: string, version
  * New version of the service's launch template with only the AMI changed (everything else comes
  * from `$Latest`, as the original did). Adopts the version an earlier attempt of this deploy made.
  */
+/** EC2 idempotency token for a deploy's launch template version (≤ 64 ASCII characters). */
+export function versionClientToken(deployId: string): string {
+  return `deployomat-${createHash('sha256').update(deployId).digest('hex').slice(0, 40)}`;
+}
+
 export async function createImageVersion(
   ec2: EC2Client,
   args: { launchTemplateId: string; amiId: string; deployId: string },
@@ -32,6 +38,9 @@ export async function createImageVersion(
   const out = await ec2.send(
     new CreateLaunchTemplateVersionCommand({
       LaunchTemplateId: args.launchTemplateId,
+      // One version per deploy even when two deliveries of its step run at once: the $Latest check
+      // above cannot see a twin's version in flight, the token makes EC2 return it.
+      ClientToken: versionClientToken(args.deployId),
       SourceVersion: '$Latest',
       VersionDescription: versionDescription(args.deployId),
       LaunchTemplateData: { ImageId: args.amiId },

@@ -16,13 +16,16 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
   CreateSubnetCommand,
   CreateTagsCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import { createImageVersion } from '../../domain/aws/launch-template';
 import {
   CreateTargetGroupCommand,
   DescribeTargetHealthCommand,
@@ -428,7 +431,7 @@ describe('local AWS emulator', () => {
       const before = await table();
 
       // Writes an item, updates another, deletes a third, then a condition fails: all must be undone.
-      const cancelled = db.send(
+      const transaction = () =>
         new TransactWriteItemsCommand({
           TransactItems: [
             { Put: { TableName: 'ledger', Item: item('svc', 'deploy#new', { Result: { S: 'Starting' } }) } },
@@ -436,28 +439,43 @@ describe('local AWS emulator', () => {
             { Delete: { TableName: 'ledger', Key: item('svc', 'deploy#old') } },
             { ConditionCheck: { TableName: 'ledger', Key: item('svc', 'gate'), ConditionExpression: '#o = :yes', ExpressionAttributeNames: { '#o': 'Open' }, ExpressionAttributeValues: { ':yes': { S: 'yes' } } } },
           ],
-        }),
-      );
+        });
+      const cancelled = db.send(transaction());
       await expect(cancelled).rejects.toBeInstanceOf(TransactionCanceledException);
       expect(await table()).toEqual(before);
 
       // The same writes with the gate open all land.
       await db.send(new PutItemCommand({ TableName: 'ledger', Item: item('svc', 'gate', { Open: { S: 'yes' } }) }));
-      await db.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            { Put: { TableName: 'ledger', Item: item('svc', 'deploy#new', { Result: { S: 'Starting' } }) } },
-            { Update: { TableName: 'ledger', Key: item('svc', 'service'), UpdateExpression: 'SET Seq = :four', ExpressionAttributeValues: { ':four': { N: '4' } } } },
-            { Delete: { TableName: 'ledger', Key: item('svc', 'deploy#old') } },
-            { ConditionCheck: { TableName: 'ledger', Key: item('svc', 'gate'), ConditionExpression: '#o = :yes', ExpressionAttributeNames: { '#o': 'Open' }, ExpressionAttributeValues: { ':yes': { S: 'yes' } } } },
-          ],
-        }),
-      );
+      await db.send(transaction());
       const after = (await db.send(new ScanCommand({ TableName: 'ledger', ConsistentRead: true }))).Items ?? [];
       expect(after.map((i) => i.sk!.S).sort()).toEqual(['deploy#new', 'gate', 'service']);
       expect(after.find((i) => i.sk!.S === 'service')).toMatchObject({ Seq: { N: '4' } });
     } finally {
       db.destroy();
     }
+  });
+
+  it('returns the same launch template version for a repeated ClientToken, as EC2 does', async () => {
+    // Prepare
+    const lt = await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'token-lt', LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.micro' } }));
+    const id = lt.LaunchTemplate!.LaunchTemplateId!;
+    const create = (token: string) =>
+      ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, ClientToken: token, SourceVersion: '$Latest', LaunchTemplateData: { ImageId: 'ami-1234abcd' } }));
+
+    // Act: one token three times (two at once), another token once; then a deploy's step run twice at once.
+    const [a, b] = await Promise.all([create('token-1'), create('token-1')]);
+    const c = await create('token-1');
+    const d = await create('token-2');
+    const [e, f] = await Promise.all([
+      createImageVersion(ec2, { launchTemplateId: id, amiId: 'ami-5678abcd', deployId: 'twin-deploy' }),
+      createImageVersion(ec2, { launchTemplateId: id, amiId: 'ami-5678abcd', deployId: 'twin-deploy' }),
+    ]);
+
+    // Assess
+    const numbers = [a, b, c, d].map((r) => r.LaunchTemplateVersion!.VersionNumber);
+    expect(numbers).toEqual([2, 2, 2, 3]);
+    expect([e, f]).toEqual([4, 4]);
+    const versions = (await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id }))).LaunchTemplateVersions!;
+    expect(versions.map((v) => v.VersionNumber).sort()).toEqual([1, 2, 3, 4]);
   });
 });

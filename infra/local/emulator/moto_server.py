@@ -15,7 +15,8 @@ rollback paths. These seams live here, in the emulator, never in product code.
 
 And gaps where moto does less than AWS (filled here, not in product code):
   d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
-     the source's data, overridden by the request's LaunchTemplateData).
+     the source's data, overridden by the request's LaunchTemplateData) and `ClientToken`
+     (the same token again returns the version the first request created).
   e. CreateAutoScalingGroup honours `LifecycleHookSpecificationList`.
   h. An event's `time` is fixed once per PutEvents entry (moto stamped it per rule, so two
      targets — or a target and the archive — could disagree by a second).
@@ -64,7 +65,7 @@ from xml.sax.saxutils import escape as xml_escape
 import copy
 
 from moto.autoscaling.models import InstanceState as AsgInstanceState
-from moto.core.responses import BaseResponse
+from moto.core.responses import ActionResult, BaseResponse
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.ec2.responses.launch_templates import LaunchTemplates as LaunchTemplateResponses
 from moto.sqs.models import Queue as SqsQueue
@@ -220,7 +221,42 @@ def _create_lt_version(self):
     return _orig_create_lt_version(self)
 
 
-LaunchTemplateResponses.create_launch_template_version = _create_lt_version
+# ClientToken: AWS makes CreateLaunchTemplateVersion idempotent per token (a retried or duplicated
+# request gets the version the first one created); moto ignores the token and creates another.
+_lt_version_by_token = {}  # (launch template id, client token) -> version number
+_lt_token_lock = threading.Lock()
+
+
+def _create_lt_version_once(self):
+    token = self._get_param("ClientToken")
+    if not token:
+        return _create_lt_version(self)
+    name, tmpl_id = self._get_param("LaunchTemplateName"), self._get_param("LaunchTemplateId")
+    template = self.ec2_backend.get_launch_template(tmpl_id) if tmpl_id else self.ec2_backend.get_launch_template_by_name(name)
+    with _lt_token_lock:
+        number = _lt_version_by_token.get((template.id, token))
+        if number is None:
+            result = _create_lt_version(self)
+            _lt_version_by_token[(template.id, token)] = result.result["LaunchTemplateVersion"]["VersionNumber"]
+            return result
+    version = template.get_version(number)
+    return ActionResult(
+        {
+            "LaunchTemplateVersion": {
+                "CreateTime": version.create_time,
+                "CreatedBy": f"arn:{self.partition}:iam::{self.current_account}:root",
+                "DefaultVersion": template.is_default(version),
+                "LaunchTemplateData": version.data,
+                "LaunchTemplateId": template.id,
+                "LaunchTemplateName": template.name,
+                "VersionDescription": version.description,
+                "VersionNumber": version.number,
+            },
+        }
+    )
+
+
+LaunchTemplateResponses.create_launch_template_version = _create_lt_version_once
 
 
 # --- e. lifecycle hooks given at ASG creation -------------------------------------
