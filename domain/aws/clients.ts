@@ -15,7 +15,17 @@ import type { AwsCredentialIdentity } from '@smithy/types';
  * SDK clients. Endpoint and region come from the standard environment (`AWS_ENDPOINT_URL`,
  * `AWS_REGION`), so the same code talks to AWS or to the local emulator.
  */
-const common = { maxAttempts: 6 } as const;
+
+/**
+ * Per-attempt limits, read when the clients are made: a call whose connection hangs fails after
+ * `DEPLOYOMAT_AWS_REQUEST_TIMEOUT_SECONDS` (default 20) of silence and the SDK retries it, instead
+ * of holding the step until the Lambda times out.
+ */
+function options() {
+  const seconds = Number(process.env.DEPLOYOMAT_AWS_REQUEST_TIMEOUT_SECONDS ?? 20);
+  const requestTimeout = (Number.isFinite(seconds) && seconds > 0 ? seconds : 20) * 1000;
+  return { maxAttempts: 6, requestHandler: { connectionTimeout: 5_000, requestTimeout, throwOnRequestTimeout: true } };
+}
 
 export interface ControlPlane {
   events: EventBridgeClient;
@@ -30,6 +40,7 @@ let controlPlane: ControlPlane | undefined;
 
 /** Clients for Deployomat's own account (bus, queues, ledger), created once per Lambda container. */
 export function controlPlaneClients(): ControlPlane {
+  const common = options();
   controlPlane ??= {
     events: new EventBridgeClient(common),
     sqs: new SQSClient(common),
@@ -51,6 +62,7 @@ export interface WorkloadClients {
 }
 
 export function workloadClients(credentials: AwsCredentialIdentity): WorkloadClients {
+  const common = options();
   return {
     ec2: new EC2Client({ ...common, credentials }),
     autoscaling: new AutoScalingClient({ ...common, credentials }),
@@ -60,7 +72,7 @@ export function workloadClients(credentials: AwsCredentialIdentity): WorkloadCli
 }
 
 export function ssmClient(credentials?: AwsCredentialIdentity): SSMClient {
-  return credentials ? new SSMClient({ ...common, credentials }) : controlPlaneClients().ssm;
+  return credentials ? new SSMClient({ ...options(), credentials }) : controlPlaneClients().ssm;
 }
 
 const credentialCache = new Map<string, AwsCredentialIdentity>();

@@ -18,7 +18,7 @@ export interface EmulatorOptions {
 }
 
 /**
- * Makes matching AWS API calls fail with an AWS-shaped error (see "h." in moto_server.py).
+ * Makes matching AWS API calls fail with an AWS-shaped error, or answer late (see "h." in moto_server.py).
  * Matched by action name: query-protocol services (EC2, Auto Scaling, ELBv2, STS) by `Action=`,
  * JSON-protocol services (DynamoDB, EventBridge, SSM, SQS) by `X-Amz-Target`, and EventBridge
  * Scheduler by method + path. CloudWatch is matched in each of its three protocols: AWS JSON 1.0
@@ -39,6 +39,8 @@ export interface EmulatorFault {
   account?: string;
   /** Share (0..1) of matching calls that fail, chosen at random; spared calls keep the count. */
   probability?: number;
+  /** Instead of failing, answer the call normally this many seconds late (a hung or slow service). */
+  delaySeconds?: number;
 }
 
 /** Runtime settings of /_emulator/config. */
@@ -46,8 +48,8 @@ export interface EmulatorConfig {
   /** Seconds a newly registered ELBv2 target reports `initial` before `healthy`. */
   initialHealthSeconds: number;
   /** Active faults, with defaults filled in and `count` = remaining failures (0 = used up). */
-  faults: (Required<Omit<EmulatorFault, 'account' | 'probability'>> &
-    Pick<EmulatorFault, 'account' | 'probability'>)[];
+  faults: (Required<Omit<EmulatorFault, 'account' | 'probability' | 'delaySeconds'>> &
+    Pick<EmulatorFault, 'account' | 'probability' | 'delaySeconds'>)[];
 }
 
 export interface Emulator {

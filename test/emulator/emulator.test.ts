@@ -348,6 +348,8 @@ describe('local AWS emulator', () => {
         { action: 'X', status: 200 },
         { action: 'X', probability: 2 },
         { action: 'X', account: 'abc' },
+        { action: 'X', delaySeconds: 0 },
+        { action: 'X', delaySeconds: 901 },
         { action: 'X', typo: 1 },
       ]) {
         await expect(emulator.configure({ faults: [fault as never] })).rejects.toThrow(/HTTP 400/);

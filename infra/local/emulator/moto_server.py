@@ -11,7 +11,8 @@ rollback paths. These seams live here, in the emulator, never in product code.
      so a bad deploy can be simulated.
   c. `GET/POST /_emulator/config` reads/changes the settings at runtime.
   h. Fault injection: the `faults` setting makes chosen AWS API actions fail
-     with an AWS-shaped error (see "h." below), for retry/DLQ/rollback tests.
+     with an AWS-shaped error, or answer late (see "h." below), for retry/DLQ/rollback
+     and hung-call tests.
 
 And gaps where moto does less than AWS (filled here, not in product code):
   d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
@@ -342,7 +343,8 @@ jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 # count: how many matching calls still fail (-1 = forever; a spent fault stays listed with
 # count 0 so GET shows it was used up). code defaults to DeployomatEmulatorFault, status to
 # 400. account: only requests made in that AWS account. probability: the share of matching
-# calls that fail (a call spared by chance does not use up the count).
+# calls that fail (a call spared by chance does not use up the count). delaySeconds: instead of
+# failing, the call is answered normally that many seconds late (a hung or slow service).
 #
 # A request's action is found before moto sees the request:
 #   - JSON protocol (DynamoDB, EventBridge, SSM, SQS JSON, CloudWatch JSON, which SDK v3's
@@ -362,7 +364,7 @@ jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 FAULT_DEFAULT_CODE = "DeployomatEmulatorFault"
 FAULT_DEFAULT_STATUS = 400
 FAULT_DEFAULT_MESSAGE = "Fault injected by the Deployomat emulator"
-FAULT_KEYS = {"action", "count", "code", "status", "message", "account", "probability"}
+FAULT_KEYS = {"action", "count", "code", "status", "message", "account", "probability", "delaySeconds"}
 
 # The SigV4 credential scope names the service: Credential=AKID/20240101/us-east-1/ec2/aws4_request
 _SIGNING_SERVICE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -437,6 +439,11 @@ def _parse_faults(value):
             if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
                 raise ValueError(f"{where}.probability must be a number from 0 to 1")
             fault["probability"] = p
+        if "delaySeconds" in raw:
+            d = raw["delaySeconds"]
+            if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 < d <= 900:
+                raise ValueError(f"{where}.delaySeconds must be a number of seconds from 0 to 900")
+            fault["delaySeconds"] = d
         faults.append(fault)
     return faults
 
@@ -822,7 +829,9 @@ class EmulatorControl:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != CONFIG_PATH:
             fault = _take_fault(environ)
-            if fault is not None:
+            if fault is not None and "delaySeconds" in fault:
+                time.sleep(fault["delaySeconds"])  # then answered as usual, late
+            elif fault is not None:
                 return _fault_response(environ, start_response, fault)
             if environ.get("HTTP_X_AMZ_TARGET") in DYNAMODB_WRITES:
                 return _serialized(self.app, environ, start_response)
