@@ -17,6 +17,7 @@ import { advanceTo, clockOffsetMs } from '../clock';
 import { Session } from '../harness';
 import { seedService } from '../../infra/local/seed';
 import { LoadSampler, type LoadReading } from '../stats';
+import { mulberry32 } from '../../infra/local/seeded-random';
 import type { TimerMessage } from '../../domain/emit';
 
 export const SCHEDULER_CONFIG = { TrafficShiftPerStep: 5, WaitPerStep: 1800, BakeTime: 1 };
@@ -150,14 +151,8 @@ async function measure(session: Session): Promise<Omit<SchedulerResult, 'load'>>
  * this step's measured delivery. Returns the modelled lateness samples (ms).
  */
 export function modelAws(steps: SchedulerStep[], reading: 'minute' | 'after', leadMs: number, draws = 2000): number[] {
-  // mulberry32: a small seeded generator, so the model gives the same figures for the same steps.
-  let seed = 42;
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  // Seeded, so the model gives the same figures for the same steps.
+  const random = mulberry32(42);
   const out: number[] = [];
   for (const s of steps) {
     const at = Math.floor((s.due - leadMs) / 1000) * 1000; // at() keeps whole seconds

@@ -13,13 +13,10 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 
 /**
  * SDK clients. Endpoint and region come from the standard environment (`AWS_ENDPOINT_URL`,
- * `AWS_REGION`), so the same code talks to AWS or to the local emulator.
- */
-
-/**
- * Per-attempt limits, read when the clients are made: a call whose connection hangs fails after
- * `DEPLOYOMAT_AWS_REQUEST_TIMEOUT_SECONDS` (default 20) of silence and the SDK retries it, instead
- * of holding the step until the Lambda times out.
+ * `AWS_REGION`), so the same code talks to AWS or to the local emulator. Read when the clients
+ * are made: a call whose connection hangs fails after `DEPLOYOMAT_AWS_REQUEST_TIMEOUT_SECONDS`
+ * (default 20) of silence and the SDK retries it, instead of holding the step until the Lambda
+ * times out.
  */
 function options() {
   const seconds = Number(process.env.DEPLOYOMAT_AWS_REQUEST_TIMEOUT_SECONDS ?? 20);
@@ -40,8 +37,9 @@ let controlPlane: ControlPlane | undefined;
 
 /** Clients for Deployomat's own account (bus, queues, ledger), created once per Lambda container. */
 export function controlPlaneClients(): ControlPlane {
+  if (controlPlane) return controlPlane;
   const common = options();
-  controlPlane ??= {
+  controlPlane = {
     events: new EventBridgeClient(common),
     sqs: new SQSClient(common),
     scheduler: new SchedulerClient(common),

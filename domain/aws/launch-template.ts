@@ -18,15 +18,16 @@ async function describeVersion(ec2: EC2Client, launchTemplateId: string, version
   return out.LaunchTemplateVersions?.[0];
 }
 
-/**
- * New version of the service's launch template with only the AMI changed (everything else comes
- * from `$Latest`, as the original did). Adopts the version an earlier attempt of this deploy made.
- */
 /** EC2 idempotency token for a deploy's launch template version (≤ 64 ASCII characters). */
 export function versionClientToken(deployId: string): string {
   return `deployomat-${createHash('sha256').update(deployId).digest('hex').slice(0, 40)}`;
 }
 
+/**
+ * New version of the service's launch template with only the AMI changed (everything else comes
+ * from `$Latest`, as the original did). Adopts the version an earlier attempt of this deploy made
+ * (found as `$Latest`, however long ago; the client token covers attempts running at once).
+ */
 export async function createImageVersion(
   ec2: EC2Client,
   args: { launchTemplateId: string; amiId: string; deployId: string },

@@ -7,6 +7,7 @@ import { installedHandlers, rollbackOnDeadLetter, type HandlerSpec } from '../..
 import type { SqsLambda } from '../../handlers/sqs-handler';
 import { subjectOfBody, type CrashInjector, type InvocationContext } from './crash';
 import type { LocalInstallation } from './provision';
+import { mulberry32 } from './seeded-random';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -137,25 +138,8 @@ async function pollQueue(
 ): Promise<void> {
   const queueArn = `arn:aws:sqs:${install.region}:${install.accountId}:${queueUrl.split('/').pop()}`;
   while (running()) {
-    let messages: Message[];
-    try {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: spec.queue.batchSize,
-          WaitTimeSeconds: opts.waitTimeSeconds ?? 1,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      messages = out.Messages ?? [];
-    } catch (err) {
-      if (!running()) return;
-      opts.log?.(`[${spec.name}] receive failed: ${String(err)}`);
-      await new Promise((r) => setTimeout(r, 500));
-      continue;
-    }
-    if (!messages.length) continue;
+    const messages = await receive(sqs, spec, queueUrl, spec.queue.batchSize, running, opts);
+    if (!messages?.length) continue;
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueArn, install.region)) };
     let failed = new Set<string>(messages.map((m) => m.MessageId!));
     try {
@@ -183,6 +167,34 @@ async function pollQueue(
   }
 }
 
+/** One long poll of a handler's queue, as Lambda's event source mapping does; undefined if it failed (logged, then a pause). */
+async function receive(
+  sqs: SQSClient,
+  spec: HandlerSpec,
+  queueUrl: string,
+  max: number,
+  running: () => boolean,
+  opts: RuntimeOptions,
+): Promise<Message[] | undefined> {
+  try {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: opts.waitTimeSeconds ?? 1,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    return out.Messages ?? [];
+  } catch (err) {
+    if (!running()) return undefined;
+    opts.log?.(`[${spec.name}] receive failed: ${String(err)}`);
+    await sleep(500);
+    return undefined;
+  }
+}
+
 /** Concurrent invocations per handler in the per-record mode. */
 const concurrencyOf = (opts: RuntimeOptions) => Math.max(1, opts.concurrency ?? opts.reorder?.concurrency ?? (opts.reorder ? 4 : 1));
 
@@ -205,17 +217,6 @@ class Pool {
   }
 }
 
-/** Small seeded PRNG (mulberry32): reproducible shuffles and delays for a given seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -288,24 +289,8 @@ async function perRecord(
       await Promise.race(inFlight);
       continue;
     }
-    let messages: Message[];
-    try {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(spec.queue.batchSize, maxInFlight - inFlight.size),
-          WaitTimeSeconds: opts.waitTimeSeconds ?? 1,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      messages = out.Messages ?? [];
-    } catch (err) {
-      if (!running()) break;
-      opts.log?.(`[${spec.name}] receive failed: ${String(err)}`);
-      await sleep(500);
-      continue;
-    }
+    const messages = await receive(sqs, spec, queueUrl, Math.min(spec.queue.batchSize, maxInFlight - inFlight.size), running, opts);
+    if (!messages) continue;
     // Numbered in receive order (SQS's own order is already loose), then shuffled.
     const batch = messages.map((m) => ({ m, n: received++ }));
     for (const { n } of batch) waiting.add(n);
