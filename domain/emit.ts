@@ -1,7 +1,7 @@
 import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
-import { catalog, type DomainEvent } from '../events/catalog';
+import { catalog, isTimerDetailType, type DomainEvent } from '../events/catalog';
 import { publish } from '../events/publish';
 import type { ControlPlane } from './aws/clients';
 import type { Config } from './config';
@@ -40,6 +40,9 @@ export function dueTimeOf(detail: { DueAt?: string }): number {
  * shortly before it is due.
  */
 export async function emit(cp: ControlPlane, cfg: Config, events: DomainEvent[]): Promise<void> {
+  const late = events.filter((e) => e.DelaySeconds! > 0 && !isTimerDetailType(e.DetailType));
+  // The relay publishes timer events only (events/catalog.ts): a late event of another type would be lost.
+  if (late.length) throw new Error(`${late.map((e) => e.DetailType).join(', ')} cannot be delayed: mark it timer: true in events/catalog.ts`);
   const now = events.filter((e) => !(e.DelaySeconds! > 0));
   if (now.length) await publish(cp.events, cfg.busName, now.map((e) => ({ ...e, DelaySeconds: undefined })));
   for (const event of events.filter((e) => e.DelaySeconds! > 0)) {
@@ -74,10 +77,14 @@ export async function sendTimer(cp: ControlPlane, cfg: Config, timer: TimerMessa
   );
 }
 
-/** Schedule names allow 64 characters of [0-9A-Za-z_.-]: a readable head plus a hash of the full identity. */
+/**
+ * Schedule names allow 64 characters of [0-9A-Za-z_.-]: a readable head plus a hash of the full
+ * identity — account, service, deploy, event, step — so two services whose CI reuses a DeployId
+ * (a commit SHA) never share a schedule (a ConflictException is taken as "already scheduled").
+ */
 export function scheduleName(event: DomainEvent): string {
-  const d = event.Detail as { DeployId?: string; Seq?: number };
-  const identity = `${d.DeployId}|${event.DetailType}|${d.Seq}`;
+  const d = event.Detail as { DeployId?: string; Seq?: number; AccountCanonicalSlug?: string; ServiceName?: string };
+  const identity = `${d.AccountCanonicalSlug}|${d.ServiceName}|${d.DeployId}|${event.DetailType}|${d.Seq}`;
   const hash = createHash('sha256').update(identity).digest('hex').slice(0, 12);
   const head = `${event.DetailType}-${d.DeployId ?? ''}`.replace(/[^0-9A-Za-z_.-]/g, '_').slice(0, 50);
   return `${head}-${hash}`;

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { DomainEvent } from '../events/catalog';
 import { DeployConfig } from '../events/client';
@@ -98,6 +99,51 @@ export const Waiting = z.object({
 });
 export type Waiting = z.output<typeof Waiting>;
 
+/**
+ * The waiting request a finished rollback let go (QueuedDeployReady / QueuedUndeployReady): that
+ * event runs only if it names this id and carries this very request, so a forged or altered
+ * "queued" request never runs.
+ */
+export const Released = z.object({
+  Kind: Waiting.shape.Kind,
+  Id: z.string(),
+  /** sha256 of the request in canonical JSON (keys sorted): see {@link requestHash}. */
+  RequestHash: z.string(),
+});
+export type Released = z.output<typeof Released>;
+
+/** sha256 of a request as canonical JSON: keys sorted at every level, undefined members left out (as JSON and DynamoDB do). */
+export function requestHash(request: Record<string, unknown>): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
+}
+
+/** What a rollback that lets `waiting` go records, so only that request can start from it. */
+export const releaseOf = (waiting: Waiting): Released => ({ Kind: waiting.Kind, Id: waiting.Id, RequestHash: requestHash(waiting.Request) });
+
+/** How many released requests the service item remembers: more than can be released before the first of them runs. */
+const RELEASED_KEPT = 10;
+
+/** The service's released requests with `waiting` added (the oldest forgotten). */
+export const withRelease = (state: ServiceState, waiting: Waiting): Released[] => [...(state.Released ?? []), releaseOf(waiting)].slice(-RELEASED_KEPT);
+
+/** Whether the ledger released exactly this request (kind, id, and the request itself). */
+export function wasReleased(state: ServiceState | undefined, kind: Waiting['Kind'], id: string, request: unknown): boolean {
+  if (request === null || typeof request !== 'object') return false;
+  const hash = requestHash(request as Record<string, unknown>);
+  return (state?.Released ?? []).some((r) => r.Kind === kind && r.Id === id && r.RequestHash === hash);
+}
+
 export const ServiceState = z.object({
   AccountCanonicalSlug: z.string(),
   ServiceName: z.string(),
@@ -152,6 +198,11 @@ export const ServiceState = z.object({
   Promoted: z.boolean().optional(),
   /** A deploy or undeploy waiting for this rollback to finish (OnConcurrentDeploy: rollback). */
   Waiting: Waiting.optional(),
+  /**
+   * The last waiting requests rollbacks let go: the only ones QueuedDeployReady/QueuedUndeployReady
+   * may start (several: another rollback may release one before the last released has run).
+   */
+  Released: z.array(Released).optional(),
   /** The last unexpected error a step hit (reported if its message is dead-lettered). */
   LastError: z.string().optional(),
   /** Events the last transition must publish; re-published if its cause is redelivered. */
@@ -178,7 +229,7 @@ export interface Transition {
   cause: string;
   phase: Phase;
   /** Extra top-level service attributes to set (e.g. `Plan`, `DeployAsgName`). */
-  set?: Partial<Pick<ServiceState, 'Plan' | 'DeployAsgName' | 'ProductionAsgName' | 'UndeployState' | 'Rollback' | 'Progress' | 'Paused' | 'PausedSeconds' | 'Promoted' | 'Commands'>>;
+  set?: Partial<Pick<ServiceState, 'Plan' | 'DeployAsgName' | 'ProductionAsgName' | 'UndeployState' | 'Rollback' | 'Progress' | 'Paused' | 'PausedSeconds' | 'Promoted' | 'Commands' | 'Released'>>;
   /** Service attributes to remove. */
   remove?: ('Waiting' | 'LastError' | 'Paused')[];
   /**

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
-import { isDetailType } from '../events/catalog';
+import { isTimerDetailType } from '../events/catalog';
 import { publish } from '../events/publish';
 import { controlPlaneClients } from './aws/clients';
 import { loadConfig } from './config';
@@ -10,7 +10,8 @@ const MAX_FRACTION_WAIT_MS = 1000;
 
 const TimerBody = z.object({
   DueAt: z.string(),
-  Event: z.object({ DetailType: z.string().refine(isDetailType), Detail: z.unknown() }),
+  // Timer events only: whatever else a message on the timer queue names is never published.
+  Event: z.object({ DetailType: z.string().refine(isTimerDetailType), Detail: z.unknown() }),
 });
 
 /** A timer message became visible after its SQS delay: publish its event on the bus when due. */
@@ -22,7 +23,7 @@ export async function relayTimer(body: string, log: Logger): Promise<void> {
     parsed = undefined;
   }
   if (!parsed?.success) {
-    log.error('Dropping a timer message that is not one', { body: body.slice(0, 500) });
+    log.error('Dropping a timer message that is not one (timer queue messages carry timer events only)', { body: body.slice(0, 500) });
     return;
   }
   const timer = parsed.data as TimerMessage;

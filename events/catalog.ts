@@ -28,7 +28,12 @@ import {
 } from './lifecycle';
 import { BakeCheckDue, DeployDeadlinePassed, DrainElapsed, HealthCheckDue, PauseTimeoutDue, TrafficShiftDue } from './timers';
 
-/** Every event on the bus: its detail-type, who may publish it (source) and its detail schema. */
+/**
+ * Every event on the bus: its detail-type, who may publish it (source) and its detail schema.
+ * `timer: true` marks the events Deployomat delivers late (through the timer queue or a Scheduler
+ * schedule): the only ones a timer may carry, so a message dropped on the timer queue can never
+ * come out as any other lifecycle event.
+ */
 export const catalog = {
   DeployRequested: { source: CLIENT_SOURCE, schema: DeployRequested },
   CancelRequested: { source: CLIENT_SOURCE, schema: CancelRequested },
@@ -46,7 +51,7 @@ export const catalog = {
   RolloutResumed: { source: LIFECYCLE_SOURCE, schema: RolloutResumed },
   RolloutPromoted: { source: LIFECYCLE_SOURCE, schema: RolloutPromoted },
   RolloutCommandRejected: { source: LIFECYCLE_SOURCE, schema: RolloutCommandRejected },
-  BakeElapsed: { source: LIFECYCLE_SOURCE, schema: BakeElapsed },
+  BakeElapsed: { source: LIFECYCLE_SOURCE, schema: BakeElapsed, timer: true },
   DeployCompleted: { source: LIFECYCLE_SOURCE, schema: DeployCompleted },
   DeployFailed: { source: LIFECYCLE_SOURCE, schema: DeployFailed },
   RollbackStarted: { source: LIFECYCLE_SOURCE, schema: RollbackStarted },
@@ -59,12 +64,12 @@ export const catalog = {
   UndeployRejected: { source: LIFECYCLE_SOURCE, schema: UndeployRejected },
   UndeployCompleted: { source: LIFECYCLE_SOURCE, schema: UndeployCompleted },
   UndeployFailed: { source: LIFECYCLE_SOURCE, schema: UndeployFailed },
-  HealthCheckDue: { source: LIFECYCLE_SOURCE, schema: HealthCheckDue },
-  TrafficShiftDue: { source: LIFECYCLE_SOURCE, schema: TrafficShiftDue },
-  DrainElapsed: { source: LIFECYCLE_SOURCE, schema: DrainElapsed },
-  DeployDeadlinePassed: { source: LIFECYCLE_SOURCE, schema: DeployDeadlinePassed },
-  BakeCheckDue: { source: LIFECYCLE_SOURCE, schema: BakeCheckDue },
-  PauseTimeoutDue: { source: LIFECYCLE_SOURCE, schema: PauseTimeoutDue },
+  HealthCheckDue: { source: LIFECYCLE_SOURCE, schema: HealthCheckDue, timer: true },
+  TrafficShiftDue: { source: LIFECYCLE_SOURCE, schema: TrafficShiftDue, timer: true },
+  DrainElapsed: { source: LIFECYCLE_SOURCE, schema: DrainElapsed, timer: true },
+  DeployDeadlinePassed: { source: LIFECYCLE_SOURCE, schema: DeployDeadlinePassed, timer: true },
+  BakeCheckDue: { source: LIFECYCLE_SOURCE, schema: BakeCheckDue, timer: true },
+  PauseTimeoutDue: { source: LIFECYCLE_SOURCE, schema: PauseTimeoutDue, timer: true },
 } as const;
 
 export type DetailType = keyof typeof catalog;
@@ -80,6 +85,15 @@ export type DomainEvent = {
 
 export function isDetailType(value: string): value is DetailType {
   return Object.hasOwn(catalog, value);
+}
+
+/** The detail-types a timer may carry (`timer: true` in the catalog). */
+export const TIMER_DETAIL_TYPES: readonly DetailType[] = (Object.keys(catalog) as DetailType[]).filter(
+  (type) => (catalog[type] as { timer?: boolean }).timer === true,
+);
+
+export function isTimerDetailType(value: string): value is DetailType {
+  return (TIMER_DETAIL_TYPES as readonly string[]).includes(value);
 }
 
 export { CLIENT_SOURCE, LIFECYCLE_SOURCE };

@@ -209,13 +209,16 @@ export const CancelRejected = z.object({
   Reasons: z.array(z.string()).min(1),
 });
 
-/** A deploy waited for a rollback it caused (OnConcurrentDeploy: rollback); it may start now. */
+/**
+ * A deploy waited for a rollback it caused (OnConcurrentDeploy: rollback); it may start now. It
+ * runs only if the ledger released this DeployId with this very Request (domain/ledger.ts `Released`).
+ */
 export const QueuedDeployReady = z.object({
   DeployId,
   Request: z.record(z.string(), z.unknown()),
 });
 
-/** An undeploy waited for a rollback it caused; it may start now. */
+/** An undeploy waited for a rollback it caused; it may start now (only if the ledger released this UndeployId and Request). */
 export const QueuedUndeployReady = z.object({
   UndeployId: DeployId,
   Request: z.record(z.string(), z.unknown()),

@@ -9,7 +9,7 @@ import { deleteTargetGroup, findOwnedTargetGroup } from '../aws/target-groups';
 import { interrupt, refOf, runStep, type StepContext, type StepOutcome } from '../advance';
 import { deadlineTimer } from '../deadline';
 import { dueAt, emit, withdrawTimer } from '../emit';
-import { isActiveDeploy, type ServiceState } from '../ledger';
+import { isActiveDeploy, withRelease, type ServiceState } from '../ledger';
 import { asgName, MAX_TARGET_GROUPS, targetGroupName } from '../naming';
 import { echoFields } from './echo';
 import { sizeTags } from '../sizes';
@@ -170,7 +170,7 @@ export async function finishRollback(ctx: StepContext, d: Detail<'DrainElapsed'>
     ctx.log.info('Rollback finished', { cause: rollback.Cause, waiting: waiting?.Id });
     return {
       phase: cancelled ? 'Cancelled' : 'RolledBack',
-      set: { DeployAsgName: '' },
+      set: { DeployAsgName: '', ...(waiting ? { Released: withRelease(state, waiting) } : {}) },
       remove: waiting ? ['Waiting', 'LastError'] : ['LastError'],
       expectWaiting: waiting?.Id ?? null,
       history: { Result: cancelled ? 'Cancelled' : 'Failed', FinishedAt: finishedAt.toISOString(), DurationSeconds: duration },

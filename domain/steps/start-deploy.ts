@@ -16,7 +16,7 @@ import { interrupt, runStep, refOf, type Guard, type StepContext, type StepOutco
 import { DeployFailure, RejectedError } from '../errors';
 import { describeAlarmStates, type AlarmState } from '../aws/alarms';
 import { planDeploy } from './plan-deploy';
-import { isActiveDeploy, isFinished, type DeployPlan, type DeployRequest, type ServiceKey, type ServiceState } from '../ledger';
+import { isActiveDeploy, isFinished, wasReleased, type DeployPlan, type DeployRequest, type ServiceKey, type ServiceState } from '../ledger';
 import { echoFields } from './echo';
 import { supersedeWaiting } from './waiting';
 import { asgName, MAX_TARGET_GROUPS, nextDeployTimestamp, targetGroupName, templateAsgName } from '../naming';
@@ -62,6 +62,11 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
   ctx.log.appendKeys({ deployId, account: key.AccountCanonicalSlug, serviceName: key.ServiceName });
 
   const state = await ctx.ledger.getService(key);
+  if (queued && !wasReleased(state, 'deploy', deployId, (envelope.detail as { Request?: unknown }).Request)) {
+    // Only the rollback that queued it publishes QueuedDeployReady, with the request the ledger kept.
+    ctx.log.error('Dropping a QueuedDeployReady the ledger did not release (not this id, or not this request)', { released: state?.Released?.map((r) => r.Id) });
+    return;
+  }
   if (state?.ActiveDeployId === deployId) {
     // Redelivered after taking the service: resolve again (read-only) and carry on where it stopped.
     return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, async (s, guard) => cloneService(ctx, s, await resolve(ctx, input, deployId), guard));

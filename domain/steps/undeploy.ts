@@ -7,7 +7,7 @@ import { workloadAs } from '../aws/clients';
 import { deleteRulesForwardingTo } from '../aws/listener-rules';
 import { deleteTargetGroup } from '../aws/target-groups';
 import { interrupt, runStep, type StepContext, type StepOutcome } from '../advance';
-import { isActiveDeploy, isFinished, type ServiceKey } from '../ledger';
+import { isActiveDeploy, isFinished, wasReleased, type ServiceKey } from '../ledger';
 import { clearAutomaticUndeploy } from '../undeploy-schedule';
 import { echoFields } from './echo';
 import { supersedeWaiting } from './waiting';
@@ -37,6 +37,11 @@ export async function startUndeploy(ctx: StepContext, envelope: EventEnvelope): 
 
   for (let attempt = 1; attempt <= 5; attempt++) {
     const state = await ctx.ledger.getService(key);
+    if (queued && !wasReleased(state, 'undeploy', undeployId, request)) {
+      // Only the rollback that queued it publishes QueuedUndeployReady, with the request the ledger kept.
+      ctx.log.error('Dropping a QueuedUndeployReady the ledger did not release (not this id, or not this request)', { released: state?.Released?.map((r) => r.Id) });
+      return;
+    }
     if (state?.ActiveDeployId === undeployId) return undeploy(ctx, key, undeployId);
     if (await ctx.ledger.getUndeploy(key, undeployId)) {
       ctx.log.info('Dropping UndeployRequested: this undeploy already ran');

@@ -1,4 +1,5 @@
 import { GetScheduleCommand, ListSchedulesCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
 import { loadConfig } from '../../domain/config';
@@ -90,5 +91,51 @@ describe('Timers (emulator)', () => {
     expect(seen.receivedAt - dueAt).toBeLessThan(5000);
     const left = await scheduler.send(new ListSchedulesCommand({ GroupName: cfg.scheduleGroup }));
     expect(left.Schedules ?? []).toEqual([]);
+  });
+
+  it('keeps a schedule per service when two services share a DeployId (a CI reusing a commit SHA)', async () => {
+    // Prepare: the same deadline watchdog, for two services deployed with one DeployId.
+    const cfg = loadConfig();
+    const deadline = (service: string): DomainEvent => ({
+      DetailType: 'DeployDeadlinePassed',
+      Detail: { ...ref, ServiceName: service, DeployId: 'sha-0123abc', Seq: 1, DeadlineSeconds: 3600 },
+      DelaySeconds: 3600,
+    });
+
+    // Act
+    await emit(controlPlaneClients(), cfg, [deadline('web'), deadline('api')]);
+
+    // Assess: both are scheduled, each with its own service.
+    const listed = await controlPlaneClients().scheduler.send(new ListSchedulesCommand({ GroupName: cfg.scheduleGroup, NamePrefix: 'DeployDeadlinePassed-sha-0123abc' }));
+    expect(listed.Schedules?.length).toBe(2);
+    const services = await Promise.all(
+      listed.Schedules!.map(async (l) => {
+        const s = await controlPlaneClients().scheduler.send(new GetScheduleCommand({ Name: l.Name, GroupName: cfg.scheduleGroup }));
+        return (JSON.parse(s.Target!.Input!) as { Event: { Detail: { ServiceName: string } } }).Event.Detail.ServiceName;
+      }),
+    );
+    expect(services.sort()).toEqual(['api', 'web']);
+  });
+
+  it('publishes only timer events from the timer queue: a message dropped on it naming another event comes out as nothing', async () => {
+    // Prepare: what someone who can send to the timer queue would drop there, each valid for its schema.
+    const cfg = loadConfig();
+    const forged = [
+      { DetailType: 'DeployRequested', Detail: { AccountCanonicalSlug: 'acme-timers', ServiceName: 'web', AmiId: 'ami-0123456789abcdef0', DeployId: 'forged-timer-1' } },
+      { DetailType: 'QueuedDeployReady', Detail: { DeployId: 'forged-timer-2', Request: { AccountCanonicalSlug: 'acme-timers', ServiceName: 'web', AmiId: 'ami-0123456789abcdef0' } } },
+      { DetailType: 'DeployCompleted', Detail: { ...ref, DeployId: 'forged-timer-3', AmiId: 'ami-0123456789abcdef0', AsgName: 'x', DurationSeconds: 1 } },
+    ];
+    const due = new Date().toISOString();
+
+    // Act: the forged messages, then a genuine timer behind them.
+    for (const Event of forged) {
+      await controlPlaneClients().sqs.send(new SendMessageCommand({ QueueUrl: cfg.timerQueueUrl, MessageBody: JSON.stringify({ DueAt: due, Event }) }));
+    }
+    await emit(controlPlaneClients(), cfg, [{ DetailType: 'TrafficShiftDue', Detail: { ...ref, DeployId: 'timer-after-forged', Step: 2 }, DelaySeconds: 1 }]);
+    await t.observer.waitFor((e) => e.detail.DeployId === 'timer-after-forged', 10_000, 'the genuine timer');
+
+    // Assess
+    const seen = t.observer.events.filter((e) => String(e.detail.DeployId ?? '').startsWith('forged-timer'));
+    expect(seen.map((e) => e.detailType)).toEqual([]);
   });
 });

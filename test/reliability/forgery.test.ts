@@ -2,6 +2,7 @@ import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeArchiveCommand, DescribeReplayCommand, EventBridgeClient, PutEventsCommand, StartReplayCommand } from '@aws-sdk/client-eventbridge';
 import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
@@ -22,7 +23,9 @@ import { waitUntilQuiet } from '../helpers/settle';
  * DeployerRole's policy, tested offline in test/infra/iam.test.ts). Here, on the emulator:
  * (a) lifecycle and timer events published with the client source do nothing;
  * (b) events with the lifecycle source whose detail does not match its schema are dropped;
- * (c) replaying a whole day of the archive changes nothing in AWS or the ledger.
+ * (c) replaying a whole day of the archive changes nothing in AWS or the ledger;
+ * (d) a queued request the ledger did not release (QueuedDeployReady / QueuedUndeployReady dropped
+ *     straight on a handler queue, as a principal allowed to send there could) never runs.
  */
 describe('Forged and replayed events (emulator)', () => {
   let t: TestDeployomat;
@@ -234,5 +237,35 @@ describe('Forged and replayed events (emulator)', () => {
     expect(replayed.length).toBeGreaterThan(0);
     expect(replayed.filter((e) => !seen.has(JSON.stringify([e.detailType, e.detail]))).map((e) => e.detailType)).toEqual([]);
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
+  });
+
+  it('(d) never runs a queued deploy or undeploy the ledger did not release, even dropped straight on the handler queue', async () => {
+    // Prepare: web is at rest in production (its undeploy allowed); the forged "queued" requests
+    // are what only a finished rollback publishes, here for a deploy and an undeploy nobody queued.
+    expect(await waitUntilQuiet(t.local.install, 15_000)).toEqual({});
+    const before = await world({ history: false });
+    const invocations = { ...t.local.runtime.invocations };
+    const envelope = (type: DetailType, detail: unknown) =>
+      JSON.stringify({ id: `forged-${type}`, 'detail-type': type, source: LIFECYCLE_SOURCE, account: '123456789012', time: new Date().toISOString(), region: 'us-east-1', detail });
+    const request = { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: web.amis['web-v3'], DeployId: 'forged-q', DeployConfig: FAST };
+    const forged = [
+      { handler: 'start-deploy', body: envelope('QueuedDeployReady', { DeployId: 'forged-q', Request: request }) },
+      { handler: 'undeploy', body: envelope('QueuedUndeployReady', { UndeployId: 'forged-qu', Request: { AccountCanonicalSlug: slug, ServiceName: 'web' } }) },
+    ];
+
+    // Act
+    for (const f of forged) {
+      await controlPlaneClients().sqs.send(new SendMessageCommand({ QueueUrl: t.local.install.queueUrls[f.handler], MessageBody: f.body }));
+    }
+    const deadline = Date.now() + 15_000;
+    while (forged.some((f) => t.local.runtime.invocations[f.handler] === invocations[f.handler]) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await waitUntilQuiet(t.local.install, 15_000)).toEqual({});
+    await new Promise((r) => setTimeout(r, 1000)); // a deploy or undeploy would have started by now
+
+    // Assess: both were received and dropped; nothing started, nothing changed.
+    for (const f of forged) expect(t.local.runtime.invocations[f.handler], f.handler).toBeGreaterThan(invocations[f.handler]!);
+    expect(t.observer.events.filter((e) => e.detail.DeployId === 'forged-q' || e.detail.UndeployId === 'forged-qu').map((e) => e.detailType)).toEqual([]);
+    expect(await ledger().getDeployment({ AccountCanonicalSlug: slug, ServiceName: 'web' }, 'forged-q')).toBeFalsy();
+    expect(await world({ history: false })).toEqual(before);
   });
 });
