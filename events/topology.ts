@@ -321,6 +321,8 @@ export function resourceNames(prefix = 'deployomat') {
     archive: `${prefix}-archive`,
     table: `${prefix}-ledger`,
     scheduleGroup: prefix,
+    /** The handlers' IAM role: workload and meta roles trust exactly this name (IAM names are account-wide). */
+    handlerRole: `${prefix}-handlers`,
     queue: (handler: string) => `${prefix}-${handler}`,
     deadLetterQueue: (handler: string) => `${prefix}-${handler}-dlq`,
     rule: (handler: string) => `${prefix}-${handler}`,

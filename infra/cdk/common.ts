@@ -75,3 +75,36 @@ export function assertExternalId(externalId: string | undefined): void {
     throw new Error(`externalId must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / - _ (got "${externalId}")`);
   }
 }
+
+/**
+ * The principals a workload or meta role trusts: in each CI/CD account, only Deployomat's handler
+ * role (`aws:PrincipalArn`, its name from the installation prefix), within the organization when
+ * one is given (`aws:PrincipalOrgID`), and only with `conditions` (the tags) on top.
+ * `trustTaggedPrincipals` restores the trust before 0.2: any principal of those accounts carrying the tags.
+ */
+export function handlerCallers(
+  scope: IConstruct,
+  opts: {
+    ciCdAccountIds: readonly string[];
+    handlerRoleName: string;
+    organizationId?: string;
+    trustTaggedPrincipals?: boolean;
+    conditions: Record<string, Record<string, unknown>>;
+  },
+): iam.PrincipalBase[] {
+  if (opts.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(opts.organizationId)) {
+    throw new Error(`organizationId must be an AWS Organizations id, o- and 10-32 lowercase letters or digits (got "${opts.organizationId}")`);
+  }
+  if (!/^[A-Za-z0-9_-]{1,55}$/.test(opts.handlerRoleName.replace(/-handlers$/, ''))) {
+    throw new Error(`deployomatPrefix must be 1-32 characters of A-Z a-z 0-9 _ - (got handler role "${opts.handlerRoleName}")`);
+  }
+  const partition = Stack.of(scope).partition;
+  return opts.ciCdAccountIds.map((account) => {
+    const conditions: Record<string, Record<string, unknown>> = { ...opts.conditions };
+    if (!opts.trustTaggedPrincipals) {
+      conditions.ArnEquals = { 'aws:PrincipalArn': `arn:${partition}:iam::${account}:role/${opts.handlerRoleName}` };
+    }
+    if (opts.organizationId) conditions.StringEquals = { ...(conditions.StringEquals ?? {}), 'aws:PrincipalOrgID': opts.organizationId };
+    return new iam.AccountPrincipal(account).withConditions(conditions);
+  });
+}

@@ -1,6 +1,7 @@
 import { Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { resourceNames } from '../../events/topology';
 import {
   addStatement,
   assertAccountIds,
@@ -8,6 +9,7 @@ import {
   assertSegment,
   DEFAULT_SERVICE_NAME,
   ENVIRONMENT_TAG,
+  handlerCallers,
   MANAGED_TAG,
   SERVICE_TAG,
 } from './common';
@@ -65,6 +67,24 @@ export interface DeployAccessRoleProps {
    */
   readonly serviceName?: string;
   /**
+   * The installation prefix of the Deployomat that assumes this role (its `prefix` prop): only its
+   * handler role, `<prefix>-handlers` in each CI/CD account, is trusted (`aws:PrincipalArn`).
+   * @default 'deployomat'
+   */
+  readonly deployomatPrefix?: string;
+  /**
+   * The AWS Organizations id of the CI/CD accounts: callers must belong to it (`aws:PrincipalOrgID`).
+   * @default not checked
+   */
+  readonly organizationId?: string;
+  /**
+   * Trust any principal of the CI/CD accounts that carries the `Service` and `Environment` tags, as
+   * before 0.2, instead of the handler role only. Anyone there who can tag a role can then act as
+   * Deployomat here (see docs/SECURITY.md).
+   * @default false
+   */
+  readonly trustTaggedPrincipals?: boolean;
+  /**
    * Name of the role. Register its ARN under `/<org>/<environment>/<account>/roles/<serviceName>`
    * in the meta account.
    * @default 'DeployomatDeployAccess' (the original's name)
@@ -97,15 +117,19 @@ export class DeployAccessRole extends Construct {
     assertSegment('serviceName', serviceName);
     assertExternalId(props.externalId);
 
-    const callers = props.ciCdAccountIds.map((account) =>
-      new iam.AccountPrincipal(account).withConditions({
+    const callers = handlerCallers(this, {
+      ciCdAccountIds: props.ciCdAccountIds,
+      handlerRoleName: resourceNames(props.deployomatPrefix).handlerRole,
+      organizationId: props.organizationId,
+      trustTaggedPrincipals: props.trustTaggedPrincipals,
+      conditions: {
         StringEquals: {
           [`aws:PrincipalTag/${SERVICE_TAG}`]: serviceName,
           [`aws:PrincipalTag/${ENVIRONMENT_TAG}`]: props.environment,
           ...(props.externalId ? { 'sts:ExternalId': props.externalId } : {}),
         },
-      }),
-    );
+      },
+    });
     this.role = new iam.Role(this, 'Resource', {
       roleName: props.roleName ?? DEFAULT_DEPLOY_ACCESS_ROLE_NAME,
       description: `Lets ${serviceName} (${props.environment}) deploy in this account; ABAC on the ${MANAGED_TAG} tag`,

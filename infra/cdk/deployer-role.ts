@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { addStatement, assertAccountIds, assertExternalId, assertSegment } from './common';
+import type { DetailType } from '../../events/catalog';
 import type { Deployomat } from './deployomat';
 
 export interface DeployerRoleProps {
@@ -12,6 +13,12 @@ export interface DeployerRoleProps {
    * whole: IAM policies there decide who may assume it.
    */
   readonly userAccountIds: readonly string[];
+  /**
+   * The client commands the role may publish, e.g. `['DeployRequested', 'CancelRequested']` for CI,
+   * with undeploy and promote given to another role. Every other command is denied to it by the bus policy.
+   * @default every client command
+   */
+  readonly commands?: readonly DetailType[];
   /**
    * Name of the role.
    * @default 'DeployomatDeployer'
@@ -52,7 +59,7 @@ export class DeployerRole extends Construct {
       description: `Starts, cancels and undeploys with ${props.deployomat.serviceName}; reads its history and logs`,
       assumedBy: new iam.CompositePrincipal(...users),
     });
-    props.deployomat.grantPublishCommands(this.role);
+    props.deployomat.grantPublishCommands(this.role, props.commands);
     props.deployomat.grantReadHistory(this.role);
     props.deployomat.grantReadLogs(this.role);
     this.grantFollow(props.deployomat);

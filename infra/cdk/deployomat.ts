@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -46,6 +46,9 @@ export const SCHEDULED_COMMANDS: readonly DetailType[] = ['UndeployRequested'];
 /** What a Lambda of Deployomat logs at, through Powertools (`POWERTOOLS_LOG_LEVEL`). */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
+/** A principal ARN no caller has (an ArnNotEquals list may not be empty). */
+const NOBODY = 'arn:aws:iam::000000000000:role/deployomat-nobody';
+
 /** The attribute whose epoch-seconds value expires ledger items (deploy history). */
 export const LEDGER_TTL_ATTRIBUTE = 'ExpiresAt';
 
@@ -81,6 +84,22 @@ export interface DeployomatProps {
    * @default any role in any account (`arn:<partition>:iam::*:role/*`), restricted by those tags
    */
   readonly workloadRoleArns?: readonly string[];
+  /**
+   * Only principals granted a client command ({@link Deployomat.grantPublishCommands}, e.g. a
+   * `DeployerRole`), those in `commandPublisherArns` and the scheduler role (automatic undeploys) may
+   * publish it: a deny in the bus policy (`aws:PrincipalArn`). `false` restores the behaviour before
+   * 0.2: any principal of this account whose identity policy allows `events:PutEvents` on the bus
+   * can deploy, cancel and undeploy (see docs/SECURITY.md for the risk).
+   * @default true
+   */
+  readonly restrictCommandPublishers?: boolean;
+  /**
+   * Further role ARNs that may publish every client command, beyond those granted with
+   * `grantPublishCommands` (e.g. a CI role defined in another stack, which also needs an identity
+   * policy allowing `events:PutEvents` on the bus).
+   * @default none
+   */
+  readonly commandPublisherArns?: readonly string[];
   /**
    * Owners searched by the `$name-prefix:` AMI command (account ids, `self`, `amazon`).
    * @default ['self']
@@ -185,6 +204,8 @@ export class Deployomat extends Construct {
   public readonly queues: ReadonlyMap<string, HandlerQueue>;
   /** Per handler name: its log group. */
   public readonly logGroups: ReadonlyMap<string, logs.LogGroup>;
+  /** Per client command: the role ARNs the bus lets publish it (filled by grantPublishCommands). */
+  private readonly commandPublishers = new Map<DetailType, string[]>();
 
   constructor(scope: Construct, id: string, props: DeployomatProps) {
     super(scope, id);
@@ -234,13 +255,19 @@ export class Deployomat extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.schedulerRole = this.createSchedulerRole();
+    // The trust policies of workload and meta roles check these tags: only the handler role carries them.
+    Tags.of(this.schedulerRole).remove(SERVICE_TAG);
+    Tags.of(this.schedulerRole).remove(ENVIRONMENT_TAG);
 
     this.handlerRole = new iam.Role(this, 'HandlerRole', {
+      // A known name: workload and meta roles trust exactly this role (aws:PrincipalArn).
+      roleName: names.handlerRole,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Deployomat (${prefix}) handlers: ledger, bus, timers, and roles tagged ${SERVICE_TAG}=${this.serviceName}`,
     });
     this.grantHandlerPermissions(props);
     this.restrictLifecyclePublishers();
+    this.restrictCommandPublishers(props);
 
     // Queues: one per handler with a trigger of its own; the dead-letters handler reads the others' DLQs.
     const deadLetterSpec = specs.find((h) => h.trigger.kind === 'dead-letters');
@@ -277,9 +304,10 @@ export class Deployomat extends Construct {
       }
     }
 
+    const ruleArns = new Map<string, string[]>();
     for (const rule of rules(names, specs)) {
       const queue = queues.get(rule.handler.name)!;
-      new events.Rule(this, rule.name, {
+      const created = new events.Rule(this, rule.name, {
         ruleName: rule.name,
         eventBus: this.eventBus,
         description: `${rule.handler.name}: ${JSON.stringify(rule.pattern['detail-type'])}`.slice(0, 512),
@@ -288,6 +316,13 @@ export class Deployomat extends Construct {
         // An event EventBridge cannot deliver lands in the handler's dead-letter queue, not nowhere.
         targets: [new targets.SqsQueue(queue.queue, { deadLetterQueue: queue.deadLetterQueue })],
       });
+      ruleArns.set(rule.handler.name, [...(ruleArns.get(rule.handler.name) ?? []), created.ruleArn]);
+    }
+    // Each queue takes messages from its own rules only; the timer queue from the handlers and
+    // Scheduler only. Nobody else can drop a message that a handler would act on.
+    for (const [name, queue] of queues) {
+      if (name === timerHandler().name) queue.acceptOnlyFrom({ roleArns: [this.handlerRole.roleArn, this.schedulerRole.roleArn] });
+      else queue.acceptOnlyFrom({ ruleArns: ruleArns.get(name) });
     }
 
     const environment = this.handlerEnvironment(props);
@@ -348,17 +383,25 @@ export class Deployomat extends Construct {
   }
 
   /**
-   * Lets `grantee` publish client commands — and nothing else — to the bus: source
-   * `deployomat.client`, detail-type one of {@link CLIENT_COMMANDS}.
+   * Lets `grantee` publish the client `commands` — and nothing else — to the bus: source
+   * `deployomat.client`, detail-type one of `commands`. The bus policy denies each command to every
+   * principal it was not granted to (unless `restrictCommandPublishers` is false), so the grant is
+   * what makes a role a deployer: `events:PutEvents` on `*` in some CI role is not enough.
+   * @param commands @default every client command ({@link CLIENT_COMMANDS})
    */
-  public grantPublishCommands(grantee: iam.IGrantable): iam.Grant {
+  public grantPublishCommands(grantee: iam.IRole, commands: readonly DetailType[] = CLIENT_COMMANDS): iam.Grant {
+    const unknown = commands.filter((c) => !CLIENT_COMMANDS.includes(c));
+    if (unknown.length || !commands.length) {
+      throw new Error(`commands must be client commands, at least one of ${CLIENT_COMMANDS.join(', ')} (got ${commands.join(', ') || 'none'})`);
+    }
+    for (const command of commands) this.commandPublishers.get(command)!.push(grantee.roleArn);
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['events:PutEvents'],
       resourceArns: [this.eventBus.eventBusArn],
       conditions: {
         // Both keys are multivalued (one value per entry of the PutEvents call): every entry must match.
-        'ForAllValues:StringEquals': { 'events:source': [CLIENT_SOURCE], 'events:detail-type': [...CLIENT_COMMANDS] },
+        'ForAllValues:StringEquals': { 'events:source': [CLIENT_SOURCE], 'events:detail-type': [...commands] },
         // ForAllValues also holds for a missing key: require both.
         Null: { 'events:source': 'false', 'events:detail-type': 'false' },
       },
@@ -518,6 +561,39 @@ export class Deployomat extends Construct {
         },
       }),
     );
+  }
+
+  /**
+   * Per client command, a deny on the bus for every principal it was not granted to
+   * ({@link grantPublishCommands}, `commandPublisherArns`; the scheduler role for the automatic
+   * undeploy). Resolved at synth, so grants made after the construct count.
+   */
+  private restrictCommandPublishers(props: DeployomatProps): void {
+    for (const command of CLIENT_COMMANDS) {
+      this.commandPublishers.set(command, [
+        ...(props.commandPublisherArns ?? []),
+        ...(SCHEDULED_COMMANDS.includes(command) ? [this.schedulerRole.roleArn] : []),
+      ]);
+    }
+    if (props.restrictCommandPublishers === false) return;
+    for (const command of CLIENT_COMMANDS) {
+      // Nobody granted the command: a placeholder no principal has, so the deny covers everyone.
+      const allowed = Lazy.list({ produce: () => (this.commandPublishers.get(command)!.length ? this.commandPublishers.get(command)! : [NOBODY]) });
+      this.eventBus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `Only${command}Publishers`,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [this.eventBus.eventBusArn],
+          conditions: {
+            'ForAnyValue:StringEquals': { 'events:source': [CLIENT_SOURCE], 'events:detail-type': [command] },
+            ArnNotEquals: { 'aws:PrincipalArn': allowed },
+            Null: { 'aws:PrincipalArn': 'false' },
+          },
+        }),
+      );
+    }
   }
 
   private handlerEnvironment(props: DeployomatProps): Record<string, string> {

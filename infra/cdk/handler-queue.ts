@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -74,5 +75,36 @@ export class HandlerQueue extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     for (const action of props.alarmActions ?? []) this.deadLetterAlarm.addAlarmAction(action);
+  }
+
+  /**
+   * Who may send to the queue and its dead-letter queue, as a deny for everyone else in the queues'
+   * own policies (an identity policy granting `sqs:SendMessage` cannot override it): the queue
+   * accepts messages only from the EventBridge rules in `ruleArns` (`aws:SourceArn`) or the roles in
+   * `roleArns` (`aws:PrincipalArn`); the dead-letter queue only what those rules could not deliver
+   * (SQS moves the queue's own dead letters without a SendMessage). A message dropped on either
+   * would otherwise run the handler, or roll back the deploy it names.
+   */
+  public acceptOnlyFrom(senders: { ruleArns?: readonly string[]; roleArns?: readonly string[] }): void {
+    const ruleArns = [...(senders.ruleArns ?? [])];
+    const roleArns = [...(senders.roleArns ?? [])];
+    if (!ruleArns.length && !roleArns.length) throw new Error('acceptOnlyFrom needs at least one rule or role');
+    const deny = (sid: string, queue: sqs.Queue, conditions: Record<string, Record<string, string[]>>) =>
+      queue.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['sqs:SendMessage'],
+          resources: [queue.queueArn],
+          // Negated operators hold when the key is absent: a sender with neither key is denied.
+          ...(Object.keys(conditions).length ? { conditions } : {}),
+        }),
+      );
+    // Both keys in one operator: denied only when neither names an allowed sender.
+    deny('OnlyItsSendersSend', this.queue, {
+      ArnNotEquals: { ...(ruleArns.length ? { 'aws:SourceArn': ruleArns } : {}), ...(roleArns.length ? { 'aws:PrincipalArn': roleArns } : {}) },
+    });
+    deny('OnlyUndeliveredEventsSend', this.deadLetterQueue, ruleArns.length ? { ArnNotEquals: { 'aws:SourceArn': ruleArns } } : {});
   }
 }

@@ -1,7 +1,8 @@
 import { Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { addStatement, assertAccountIds, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
+import { resourceNames } from '../../events/topology';
+import { addStatement, assertAccountIds, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, handlerCallers, SERVICE_TAG } from './common';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
 
 export interface MetaAccessRoleProps {
@@ -15,6 +16,24 @@ export interface MetaAccessRoleProps {
    * @default 'deployomat'
    */
   readonly serviceName?: string;
+  /**
+   * The installation prefix of the Deployomat that assumes this role (its `prefix` prop): only its
+   * handler role, `<prefix>-handlers` in each CI/CD account, is trusted (`aws:PrincipalArn`).
+   * @default 'deployomat'
+   */
+  readonly deployomatPrefix?: string;
+  /**
+   * The AWS Organizations id of the CI/CD accounts: callers must belong to it (`aws:PrincipalOrgID`).
+   * @default not checked
+   */
+  readonly organizationId?: string;
+  /**
+   * Trust any principal of the CI/CD accounts that carries the `Service` and `Environment` tags, as
+   * before 0.2, instead of the handler role only. Anyone there who can tag a role can then act as
+   * Deployomat here (see docs/SECURITY.md).
+   * @default false
+   */
+  readonly trustTaggedPrincipals?: boolean;
   /**
    * Name of the role.
    * @default 'DeployomatParameterAccess' (the original's name)
@@ -44,18 +63,20 @@ export class MetaAccessRole extends Construct {
     const serviceName = props.serviceName ?? DEFAULT_SERVICE_NAME;
     assertSegment('serviceName', serviceName);
 
-    const callers = props.ciCdAccountIds.map((account) =>
-      new iam.AccountPrincipal(account)
-        .withConditions({
-          StringEquals: {
-            [`aws:PrincipalTag/${SERVICE_TAG}`]: serviceName,
-            // The caller passes its own environment, and the tag follows any role chaining.
-            [`aws:RequestTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT,
-          },
-          'ForAnyValue:StringEquals': { 'sts:TransitiveTagKeys': [ENVIRONMENT_TAG] },
-        })
-        .withSessionTags(),
-    );
+    const callers = handlerCallers(this, {
+      ciCdAccountIds: props.ciCdAccountIds,
+      handlerRoleName: resourceNames(props.deployomatPrefix).handlerRole,
+      organizationId: props.organizationId,
+      trustTaggedPrincipals: props.trustTaggedPrincipals,
+      conditions: {
+        StringEquals: {
+          [`aws:PrincipalTag/${SERVICE_TAG}`]: serviceName,
+          // The caller passes its own environment, and the tag follows any role chaining.
+          [`aws:RequestTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT,
+        },
+        'ForAnyValue:StringEquals': { 'sts:TransitiveTagKeys': [ENVIRONMENT_TAG] },
+      },
+    }).map((p) => p.withSessionTags());
     this.role = new iam.Role(this, 'Resource', {
       roleName: props.roleName ?? 'DeployomatParameterAccess',
       description: `Lets ${serviceName} read the account registry and account parameters of its own environment`,

@@ -170,6 +170,7 @@ export class SlackNotifier extends Construct {
           targets: [new targets.SqsQueue(this.queue.queue, { deadLetterQueue: this.queue.deadLetterQueue })],
         }),
     );
+    this.queue.acceptOnlyFrom({ ruleArns: this.rules.map((r) => r.ruleArn) });
 
     const functionName = `${names.bus}-${spec.name}`;
     this.role = new iam.Role(this, 'Role', {

@@ -107,6 +107,10 @@ function ref(id: string, attr: string, template: CfnTemplate): string {
       return name('Name');
     case 'AWS::Events::EventBus.Arn':
       return arn('events', `event-bus/${name('Name')}`);
+    case 'AWS::Events::Rule.Arn': {
+      const bus = p.EventBusName === undefined ? 'default' : String(resolve(p.EventBusName, template));
+      return arn('events', `rule/${bus === 'default' ? '' : `${bus}/`}${name('Name')}`);
+    }
     case 'AWS::DynamoDB::Table.Ref':
       return name('TableName');
     case 'AWS::DynamoDB::Table.Arn':

@@ -59,10 +59,11 @@ beforeAll(() => {
 const roleArn = (template: CfnTemplate, prefix: string) =>
   resolve({ 'Fn::GetAtt': [roleId(template, prefix), 'Arn'] }, template) as string;
 
+/** The bus policy: one statement per AWS::Events::EventBusPolicy resource, as EventBridge joins them. */
 function busPolicy(template: CfnTemplate): PolicyDocument {
   const policies = resourcesOf(template, 'AWS::Events::EventBusPolicy');
-  expect(policies).toHaveLength(1);
-  return { Version: '2012-10-17', Statement: [resolve(props(policies[0]![1]).Statement, template) as Record<string, unknown>] };
+  expect(policies.length).toBeGreaterThan(0);
+  return { Version: '2012-10-17', Statement: policies.map(([, p]) => resolve(props(p).Statement, template) as Record<string, unknown>) };
 }
 
 /** PutEvents by a role's session (the simulator takes `aws:PrincipalArn`, the role's ARN, from the context). */
@@ -163,15 +164,15 @@ describe('Policy: the bus accepts lifecycle events from Deployomat only', () => 
     expect(decision).toBe('ExplicitlyDenied');
   });
 
-  it('lets an administrator publish a client command', async () => {
+  it.each(clientCommands)('denies an administrator of the account publishing the client command %s (only deployers may)', async (type) => {
     const decision = await simulate({
       ...admin,
       action: 'events:PutEvents',
       resource: BUS,
       resourcePolicy: busPolicy(cicd),
-      context: { ...admin.context, 'events:source': [CLIENT_SOURCE], 'events:detail-type': ['DeployRequested'] },
+      context: { ...admin.context, 'events:source': [CLIENT_SOURCE], 'events:detail-type': [type] },
     });
-    expect(decision).toBe('Allowed');
+    expect(decision).toBe('ExplicitlyDenied');
   });
 
   it('does not deny EventBridge itself (archive replays carry no principal ARN)', async () => {
@@ -187,10 +188,10 @@ describe('Policy: the bus accepts lifecycle events from Deployomat only', () => 
 
   it('lets the handlers publish lifecycle events, and nothing else', async () => {
     expect(await putEvents(cicd, 'DeployomatHandlerRole', LIFECYCLE_SOURCE, 'TrafficShifted')).toBe('Allowed');
-    expect(await putEvents(cicd, 'DeployomatHandlerRole', CLIENT_SOURCE, 'DeployRequested')).toBe('ImplicitlyDenied');
+    expect(await putEvents(cicd, 'DeployomatHandlerRole', CLIENT_SOURCE, 'DeployRequested')).not.toBe('Allowed');
     // Long timers reach the bus through the timer queue and its relay, not from Scheduler.
     expect(await putEvents(cicd, 'DeployomatSchedulerRole', LIFECYCLE_SOURCE, 'BakeElapsed')).not.toBe('Allowed');
-    expect(await putEvents(cicd, 'DeployomatSchedulerRole', CLIENT_SOURCE, 'DeployRequested')).toBe('ImplicitlyDenied');
+    expect(await putEvents(cicd, 'DeployomatSchedulerRole', CLIENT_SOURCE, 'DeployRequested')).not.toBe('Allowed');
   });
 });
 
@@ -198,7 +199,7 @@ describe('Role: the scheduler role', () => {
   it('publishes the automatic undeploy, and no other event', async () => {
     expect(await putEvents(cicd, 'DeployomatSchedulerRole', CLIENT_SOURCE, 'UndeployRequested')).toBe('Allowed');
     expect(await putEvents(cicd, 'DeployomatSchedulerRole', LIFECYCLE_SOURCE, 'TrafficShiftDue')).not.toBe('Allowed');
-    expect(await putEvents(cicd, 'DeployomatSchedulerRole', CLIENT_SOURCE, 'DeployRequested')).toBe('ImplicitlyDenied');
+    expect(await putEvents(cicd, 'DeployomatSchedulerRole', CLIENT_SOURCE, 'DeployRequested')).not.toBe('Allowed');
   });
 
   it('may only publish to this bus, and send only to the timer queue', async () => {
@@ -398,17 +399,22 @@ describe('Role: DeployAccessRole', () => {
 
   it('is assumable by the Deployomat handlers of its environment only', async () => {
     const trust = trustPolicy(workload, roleId(workload, 'DeployAccess'));
-    const assume = (principalAccount: string, tags: Record<string, string>) =>
+    const assume = (principalAccount: string, tags: Record<string, string>, role = 'deployomat-handlers') =>
       simulate({
-        principal: `arn:aws:iam::${principalAccount}:role/DeployomatHandlerRole`,
+        principal: `arn:aws:iam::${principalAccount}:role/${role}`,
         action: 'sts:AssumeRole',
         resource: roleArn(workload, 'DeployAccess'),
         resourceAccount: ACCOUNT,
         identity: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }],
         resourcePolicy: trust,
-        context: Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:PrincipalTag/${k}`, v])),
+        context: {
+          ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:PrincipalTag/${k}`, v])),
+          'aws:PrincipalArn': `arn:aws:iam::${principalAccount}:role/${role}`,
+        },
       });
     expect(await assume(ACCOUNT, { Service: 'deployomat', Environment: 'development' })).toBe('Allowed');
+    // Any other role of the CI/CD account carrying the same tags (anyone who can tag a role there).
+    expect(await assume(ACCOUNT, { Service: 'deployomat', Environment: 'development' }, 'ci-build')).not.toBe('Allowed');
     expect(await assume(ACCOUNT, { Service: 'deployomat', Environment: 'production' })).not.toBe('Allowed');
     expect(await assume(ACCOUNT, { Service: 'other', Environment: 'development' })).not.toBe('Allowed');
     expect(await assume('444444444444', { Service: 'deployomat', Environment: 'development' })).not.toBe('Allowed');
@@ -441,16 +447,22 @@ describe('Role: MetaAccessRole', () => {
     const trust = trustPolicy(meta, roleId(meta, 'MetaAccess'));
     const assume = (action: string, context: Record<string, string | string[]>) =>
       simulate({
-        principal: `arn:aws:iam::${ACCOUNT}:role/DeployomatHandlerRole`,
+        principal: `arn:aws:iam::${ACCOUNT}:role/deployomat-handlers`,
         action,
         resource: roleArn(meta, 'MetaAccess'),
         identity: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:*', Resource: '*' }] }],
         resourcePolicy: trust,
-        context: { 'aws:PrincipalTag/Service': 'deployomat', 'aws:PrincipalTag/Environment': 'development', ...context },
+        context: {
+          'aws:PrincipalTag/Service': 'deployomat',
+          'aws:PrincipalTag/Environment': 'development',
+          'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/deployomat-handlers`,
+          ...context,
+        },
       });
     const tagged = { 'aws:RequestTag/Environment': 'development', 'sts:TransitiveTagKeys': ['Environment'] };
     expect(await assume('sts:AssumeRole', tagged)).toBe('Allowed');
     expect(await assume('sts:TagSession', tagged)).toBe('Allowed');
+    expect(await assume('sts:AssumeRole', { ...tagged, 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/ci-build` })).not.toBe('Allowed');
     expect(await assume('sts:AssumeRole', {})).not.toBe('Allowed');
     expect(await assume('sts:AssumeRole', { 'aws:RequestTag/Environment': 'production', 'sts:TransitiveTagKeys': ['Environment'] })).not.toBe(
       'Allowed',
