@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { ConfigError } from './errors';
 
 /** The handlers' configuration, from environment variables set by the CDK stack or the local runtime. */
+/** In `DEPLOYOMAT_AMI_OWNERS`: the account Deployomat runs in (read from its bus ARN). */
+export const INSTALLATION_ACCOUNT_OWNER = 'deployomat-account';
+
 const Env = z.object({
   DEPLOYOMAT_BUS_NAME: z.string().min(1),
   DEPLOYOMAT_TABLE_NAME: z.string().min(1),
@@ -20,8 +23,12 @@ const Env = z.object({
   DEPLOYOMAT_ENVIRONMENT: z.string().min(1).optional(),
   /** The name under which workload roles are registered and resources are tagged `Managed`. */
   DEPLOYOMAT_SERVICE_NAME: z.string().min(1).default('deployomat'),
-  /** Owners searched by `$name-prefix:` (comma-separated account ids or `self`/`amazon`). */
-  DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default('self'),
+  /**
+   * Owners an AMI must have to be deployed, explicit ids included, and those searched by
+   * `$name-prefix:` (comma-separated: account ids, `self` = the workload account, `amazon`,
+   * `deployomat-account` = the account Deployomat runs in).
+   */
+  DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default(`self,${INSTALLATION_ACCOUNT_OWNER}`),
   /** Seconds between health counts while waiting for new instances. */
   DEPLOYOMAT_HEALTH_CHECK_INTERVAL: z.coerce.number().positive().default(15),
   /** Seconds between alarm checks during a bake with RollbackAlarms (traffic steps check before each step). */
@@ -77,7 +84,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metaRoleArn: e.DEPLOYOMAT_META_ROLE_ARN,
     environment: e.DEPLOYOMAT_ENVIRONMENT,
     serviceName: e.DEPLOYOMAT_SERVICE_NAME,
-    amiOwners: e.DEPLOYOMAT_AMI_OWNERS.split(',').map((s) => s.trim()).filter(Boolean),
+    amiOwners: e.DEPLOYOMAT_AMI_OWNERS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((owner) => (owner === INSTALLATION_ACCOUNT_OWNER ? e.DEPLOYOMAT_BUS_ARN.split(':')[4] ?? owner : owner)),
     healthCheckIntervalSeconds: e.DEPLOYOMAT_HEALTH_CHECK_INTERVAL,
     alarmCheckIntervalSeconds: e.DEPLOYOMAT_ALARM_CHECK_INTERVAL,
     drainSeconds: e.DEPLOYOMAT_DRAIN_SECONDS,

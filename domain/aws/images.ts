@@ -1,4 +1,4 @@
-import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { RejectedError } from '../errors';
 
 /** `$name-prefix:<prefix>`: the newest available AMI whose name starts with the prefix. */
@@ -20,16 +20,27 @@ export async function newestImageByPrefix(ec2: EC2Client, prefix: string, owners
   return newest;
 }
 
-/** Confirms a plain AMI id exists and is usable before anything is created with it. */
-export async function assertImageAvailable(ec2: EC2Client, amiId: string): Promise<void> {
-  let state: string | undefined;
+/**
+ * Confirms an AMI exists, is available and is owned by one of `owners` before anything is created
+ * with it: an AMI merely shared with (or public to) the workload account is not deployed.
+ * `owners` as DescribeImages takes them: account ids, `self` (= `workloadAccountId`), or an owner
+ * alias such as `amazon`.
+ */
+export async function assertImageAllowed(ec2: EC2Client, amiId: string, owners: string[], workloadAccountId: string): Promise<void> {
+  let image: Image | undefined;
   try {
-    const out = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
-    state = out.Images?.[0]?.State;
+    image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }))).Images?.[0];
   } catch (err) {
     if (!(err as { name?: string }).name?.startsWith('InvalidAMIID')) throw err;
   }
-  if (state !== 'available') {
-    throw new RejectedError([state ? `AMI ${amiId} is ${state}, not available` : `AMI ${amiId} does not exist or is not shared with the workload account`]);
+  if (image?.State !== 'available') {
+    throw new RejectedError([image?.State ? `AMI ${amiId} is ${image.State}, not available` : `AMI ${amiId} does not exist or is not shared with the workload account`]);
+  }
+  const allowed = owners.map((o) => (o === 'self' ? workloadAccountId : o));
+  if (!allowed.includes(image.OwnerId ?? '') && !allowed.includes(image.ImageOwnerAlias ?? '')) {
+    throw new RejectedError([
+      `AMI ${amiId} is owned by ${image.OwnerId ?? 'another account'}, which is not an allowed AMI owner (${owners.join(', ')}); ` +
+        "build it in an allowed account, or add its owner to the Deployomat construct's amiOwners",
+    ]);
   }
 }

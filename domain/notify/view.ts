@@ -48,7 +48,7 @@ const common = {
 export const DeployView = z.object({
   kind: z.literal('deploy'),
   ...common,
-  /** DeployConfig.SkipNotifications: only a failure is posted. */
+  /** DeployConfig.SkipNotifications: only a failure or a rollback is posted. */
   skip: z.boolean(),
   phase: DeployPhase,
   /** Ledger position (`Seq`) of the event that set the phase; -1 before any. */
@@ -334,8 +334,16 @@ export function isFailure(view: View): boolean {
   return view.kind === 'deploy' && !!view.rollbackErrors?.length && view.phase !== 'Completed' && view.phase !== 'Cancelled';
 }
 
-/** Whether the conversation is shown at all. */
-export const isVisible = (view: View) => !view.skip || isFailure(view);
+/**
+ * Whether the conversation is shown at all. SkipNotifications hides a deploy that goes well, never
+ * one that fails or is cancelled (by a cancel or a newer deploy): people must hear that production
+ * traffic moved back.
+ */
+export const isVisible = (view: View) => !view.skip || isFailure(view) || isCancellation(view);
+
+/** A cancel (or a newer deploy) rolling this one back, or having done so. A failure's rollback is told by its failure. */
+const isCancellation = (view: View) =>
+  view.phase === 'Cancelled' || (view.kind === 'deploy' && (view.rollback?.cause === 'cancel' || view.rollback?.cause === 'superseded'));
 
 /** Seconds from the first to the last event seen, or the duration the final event reported. */
 export function elapsedSeconds(view: View): number | undefined {

@@ -7,7 +7,7 @@ import { publish } from '../../events/publish';
 import { assumeRole, ssmClient, workloadClients, type WorkloadClients } from '../aws/clients';
 import { listenerArns, resolveAccount, type Account } from '../aws/accounts';
 import { cloneAsg, describeAsg, inServiceCount, productionCapacity, setMinSize } from '../aws/auto-scaling';
-import { assertImageAvailable, newestImageByPrefix } from '../aws/images';
+import { assertImageAllowed, newestImageByPrefix } from '../aws/images';
 import { createImageVersion, resolveExistingVersion } from '../aws/launch-template';
 import { planRules, prepareRules } from '../aws/listener-rules';
 import { deployTags } from '../aws/tags';
@@ -110,6 +110,9 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
   throw new Error(`Could not take ${key.ServiceName} in ${key.AccountCanonicalSlug}: its ledger kept changing`);
 }
 
+/** The account of a role ARN (`arn:aws:iam::<account>:role/...`). */
+const accountIdOf = (roleArn: string) => roleArn.split(':')[4] ?? '';
+
 export async function resolve(ctx: StepContext, input: DeployRequested, deployId: string): Promise<Resolved> {
   const metaCredentials = ctx.cfg.metaRoleArn
     ? await assumeRole({
@@ -151,7 +154,7 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
   let existingVersion: number | undefined;
   switch (command.command.kind) {
     case 'ami':
-      await assertImageAvailable(workload.ec2, command.command.amiId);
+      await assertImageAllowed(workload.ec2, command.command.amiId, ctx.cfg.amiOwners, accountIdOf(account.roleArn));
       amiId = command.command.amiId;
       break;
     case 'name-prefix':
@@ -159,6 +162,8 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
       break;
     case 'launch-template': {
       const v = await resolveExistingVersion(workload.ec2, launchTemplateId, command.command.version);
+      // The version's AMI is held to the same owners: a version someone wrote by hand is no way around them.
+      await assertImageAllowed(workload.ec2, v.amiId, ctx.cfg.amiOwners, accountIdOf(account.roleArn));
       amiId = v.amiId;
       existingVersion = v.version;
       break;

@@ -101,8 +101,10 @@ export interface DeployomatProps {
    */
   readonly commandPublisherArns?: readonly string[];
   /**
-   * Owners searched by the `$name-prefix:` AMI command (account ids, `self`, `amazon`).
-   * @default ['self']
+   * Owners an AMI must have to be deployed — explicit AMI ids and `$launchtemplate:` versions
+   * included (DeployRejected otherwise) — and the owners `$name-prefix:` searches: account ids,
+   * `self` (the workload account), `amazon`, `deployomat-account` (this stack's account).
+   * @default ['self', 'deployomat-account']
    */
   readonly amiOwners?: readonly string[];
   /**
@@ -597,7 +599,8 @@ export class Deployomat extends Construct {
   }
 
   private handlerEnvironment(props: DeployomatProps): Record<string, string> {
-    const amiOwners = props.amiOwners ?? ['self'];
+    // The handlers' default (domain/config.ts): the workload account and Deployomat's own.
+    const amiOwners = props.amiOwners ?? ['self', 'deployomat-account'];
     if (amiOwners.length === 0) throw new Error('amiOwners must name at least one owner (an account id, self or amazon)');
     const seconds = (name: string, value: Duration | undefined, fallback: Duration, min: number, max = Infinity) => {
       const n = (value ?? fallback).toSeconds({ integral: false });

@@ -216,7 +216,7 @@ describe('Construct: Deployomat', () => {
           schedulerLeadSeconds: 120,
           scheduleGroup: names.scheduleGroup,
           serviceName: 'deployomat',
-          amiOwners: ['self'],
+          amiOwners: ['self', ACCOUNT],
           healthCheckIntervalSeconds: 15,
         });
         expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'deployomat', POWERTOOLS_LOG_LEVEL: 'INFO' });

@@ -99,6 +99,15 @@ describe('Notify: the view of a deploy', () => {
     expect(isVisible(fold([requested(), cloned]))).toBe(true);
   });
 
+  it('with SkipNotifications still shows a cancellation, from the moment its rollback starts', () => {
+    const skip = fold([requested({ SkipNotifications: true }), cloned, healthy]);
+    const rolling = applyEvent(skip, ev('RollbackStarted', { ...ref, Seq: 3, Cause: 'cancel', Reason: 'wrong build', FromPhase: 'Shifting' }));
+    expect(isVisible(rolling)).toBe(true);
+    expect(isVisible(applyEvent(rolling, ev('DeployCancelled', { ...ref, Seq: 4, Reason: 'wrong build', FromPhase: 'Shifting', DurationSeconds: 9 })))).toBe(true);
+    // A deploy cancelled before it ever started (superseded while waiting) is a cancellation too.
+    expect(isVisible(applyEvent(skip, ev('DeployCancelled', { ...ref, Seq: 0, Reason: 'superseded', FromPhase: 'Waiting', DurationSeconds: 0 })))).toBe(true);
+  });
+
   it('folds an undeploy', () => {
     const start = initialView({ kind: 'undeploy', id: 'u-1', account: 'acme-web', service: 'shop' });
     const done = applyEvent(
