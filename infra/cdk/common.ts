@@ -1,6 +1,7 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { resourceNames } from '../../events/topology';
 
 /** The name Deployomat goes by when no other is given: role parameter name, `Managed` tag value. */
 export const DEFAULT_SERVICE_NAME = 'deployomat';
@@ -76,35 +77,52 @@ export function assertExternalId(externalId: string | undefined): void {
   }
 }
 
+/** How a workload or meta role trusts Deployomat's handlers (DeployAccessRole, MetaAccessRole). */
+export interface HandlerTrustProps {
+  /** Accounts where Deployomat installations run (the CI/CD accounts). */
+  readonly ciCdAccountIds: readonly string[];
+  /**
+   * The installation prefix of the Deployomat that assumes this role (its `prefix` prop): only its
+   * handler role, `<prefix>-handlers` in each CI/CD account, is trusted (`aws:PrincipalArn`).
+   * @default 'deployomat'
+   */
+  readonly deployomatPrefix?: string;
+  /**
+   * The AWS Organizations id of the CI/CD accounts: callers must belong to it (`aws:PrincipalOrgID`).
+   * @default not checked
+   */
+  readonly organizationId?: string;
+  /**
+   * Trust any principal of the CI/CD accounts that carries the `Service` and `Environment` tags, as
+   * before 0.2, instead of the handler role only. Anyone there who can tag a role can then act as
+   * Deployomat here (see docs/SECURITY.md).
+   * @default false
+   */
+  readonly trustTaggedPrincipals?: boolean;
+}
+
 /**
  * The principals a workload or meta role trusts: in each CI/CD account, only Deployomat's handler
- * role (`aws:PrincipalArn`, its name from the installation prefix), within the organization when
- * one is given (`aws:PrincipalOrgID`), and only with `conditions` (the tags) on top.
- * `trustTaggedPrincipals` restores the trust before 0.2: any principal of those accounts carrying the tags.
+ * role (`aws:PrincipalArn`, `<prefix>-handlers`), within the organization when one is given
+ * (`aws:PrincipalOrgID`), and only with `conditions` (the tags) on top — or, with
+ * `trustTaggedPrincipals`, any principal of those accounts meeting `conditions`.
  */
 export function handlerCallers(
   scope: IConstruct,
-  opts: {
-    ciCdAccountIds: readonly string[];
-    handlerRoleName: string;
-    organizationId?: string;
-    trustTaggedPrincipals?: boolean;
-    conditions: Record<string, Record<string, unknown>>;
-  },
+  props: HandlerTrustProps,
+  opts: { conditions: Record<string, Record<string, unknown>> },
 ): iam.PrincipalBase[] {
-  if (opts.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(opts.organizationId)) {
-    throw new Error(`organizationId must be an AWS Organizations id, o- and 10-32 lowercase letters or digits (got "${opts.organizationId}")`);
+  if (props.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(props.organizationId)) {
+    throw new Error(`organizationId must be an AWS Organizations id, o- and 10-32 lowercase letters or digits (got "${props.organizationId}")`);
   }
-  if (!/^[A-Za-z0-9_-]{1,55}$/.test(opts.handlerRoleName.replace(/-handlers$/, ''))) {
-    throw new Error(`deployomatPrefix must be 1-32 characters of A-Z a-z 0-9 _ - (got handler role "${opts.handlerRoleName}")`);
-  }
+  const prefix = props.deployomatPrefix ?? 'deployomat';
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) throw new Error(`deployomatPrefix must be 1-32 characters of A-Z a-z 0-9 _ - (got "${prefix}")`);
+  const handlerRole = resourceNames(prefix).handlerRole;
   const partition = Stack.of(scope).partition;
-  return opts.ciCdAccountIds.map((account) => {
+  return props.ciCdAccountIds.map((account) => {
     const conditions: Record<string, Record<string, unknown>> = { ...opts.conditions };
-    if (!opts.trustTaggedPrincipals) {
-      conditions.ArnEquals = { 'aws:PrincipalArn': `arn:${partition}:iam::${account}:role/${opts.handlerRoleName}` };
-    }
-    if (opts.organizationId) conditions.StringEquals = { ...(conditions.StringEquals ?? {}), 'aws:PrincipalOrgID': opts.organizationId };
+    if (!props.trustTaggedPrincipals) conditions.ArnEquals = { 'aws:PrincipalArn': `arn:${partition}:iam::${account}:role/${handlerRole}` };
+    if (props.organizationId) conditions.StringEquals = { ...(conditions.StringEquals ?? {}), 'aws:PrincipalOrgID': props.organizationId };
     return new iam.AccountPrincipal(account).withConditions(conditions);
   });
 }

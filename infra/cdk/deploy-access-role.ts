@@ -1,7 +1,7 @@
 import { Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { resourceNames } from '../../events/topology';
+import type { HandlerTrustProps } from './common';
 import {
   addStatement,
   assertAccountIds,
@@ -47,9 +47,7 @@ export const DEPLOY_ROLE_VIA_SERVICE_ACTIONS = ['ec2:RunInstances', 'ec2:Describ
 /** The original's role name. */
 export const DEFAULT_DEPLOY_ACCESS_ROLE_NAME = 'DeployomatDeployAccess';
 
-export interface DeployAccessRoleProps {
-  /** Accounts where Deployomat installations run (the CI/CD accounts). */
-  readonly ciCdAccountIds: readonly string[];
+export interface DeployAccessRoleProps extends HandlerTrustProps {
   /**
    * The environment of this workload account. Only a Deployomat installation of the same
    * environment (its role tagged `Environment=<environment>`) may assume the role.
@@ -66,24 +64,6 @@ export interface DeployAccessRoleProps {
    * @default 'deployomat'
    */
   readonly serviceName?: string;
-  /**
-   * The installation prefix of the Deployomat that assumes this role (its `prefix` prop): only its
-   * handler role, `<prefix>-handlers` in each CI/CD account, is trusted (`aws:PrincipalArn`).
-   * @default 'deployomat'
-   */
-  readonly deployomatPrefix?: string;
-  /**
-   * The AWS Organizations id of the CI/CD accounts: callers must belong to it (`aws:PrincipalOrgID`).
-   * @default not checked
-   */
-  readonly organizationId?: string;
-  /**
-   * Trust any principal of the CI/CD accounts that carries the `Service` and `Environment` tags, as
-   * before 0.2, instead of the handler role only. Anyone there who can tag a role can then act as
-   * Deployomat here (see docs/SECURITY.md).
-   * @default false
-   */
-  readonly trustTaggedPrincipals?: boolean;
   /**
    * Name of the role. Register its ARN under `/<org>/<environment>/<account>/roles/<serviceName>`
    * in the meta account.
@@ -117,11 +97,7 @@ export class DeployAccessRole extends Construct {
     assertSegment('serviceName', serviceName);
     assertExternalId(props.externalId);
 
-    const callers = handlerCallers(this, {
-      ciCdAccountIds: props.ciCdAccountIds,
-      handlerRoleName: resourceNames(props.deployomatPrefix).handlerRole,
-      organizationId: props.organizationId,
-      trustTaggedPrincipals: props.trustTaggedPrincipals,
+    const callers = handlerCallers(this, props, {
       conditions: {
         StringEquals: {
           [`aws:PrincipalTag/${SERVICE_TAG}`]: serviceName,

@@ -1,13 +1,11 @@
 import { Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { resourceNames } from '../../events/topology';
+import type { HandlerTrustProps } from './common';
 import { addStatement, assertAccountIds, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, handlerCallers, SERVICE_TAG } from './common';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
 
-export interface MetaAccessRoleProps {
-  /** Accounts where Deployomat installations run (the CI/CD accounts); their handler roles may assume this role. */
-  readonly ciCdAccountIds: readonly string[];
+export interface MetaAccessRoleProps extends HandlerTrustProps {
   /** The organization prefix: first segment of the SSM paths (`/<org>/<environment>/<account>/...`). */
   readonly organizationPrefix: string;
   /**
@@ -16,24 +14,6 @@ export interface MetaAccessRoleProps {
    * @default 'deployomat'
    */
   readonly serviceName?: string;
-  /**
-   * The installation prefix of the Deployomat that assumes this role (its `prefix` prop): only its
-   * handler role, `<prefix>-handlers` in each CI/CD account, is trusted (`aws:PrincipalArn`).
-   * @default 'deployomat'
-   */
-  readonly deployomatPrefix?: string;
-  /**
-   * The AWS Organizations id of the CI/CD accounts: callers must belong to it (`aws:PrincipalOrgID`).
-   * @default not checked
-   */
-  readonly organizationId?: string;
-  /**
-   * Trust any principal of the CI/CD accounts that carries the `Service` and `Environment` tags, as
-   * before 0.2, instead of the handler role only. Anyone there who can tag a role can then act as
-   * Deployomat here (see docs/SECURITY.md).
-   * @default false
-   */
-  readonly trustTaggedPrincipals?: boolean;
   /**
    * Name of the role.
    * @default 'DeployomatParameterAccess' (the original's name)
@@ -63,11 +43,7 @@ export class MetaAccessRole extends Construct {
     const serviceName = props.serviceName ?? DEFAULT_SERVICE_NAME;
     assertSegment('serviceName', serviceName);
 
-    const callers = handlerCallers(this, {
-      ciCdAccountIds: props.ciCdAccountIds,
-      handlerRoleName: resourceNames(props.deployomatPrefix).handlerRole,
-      organizationId: props.organizationId,
-      trustTaggedPrincipals: props.trustTaggedPrincipals,
+    const callers = handlerCallers(this, props, {
       conditions: {
         StringEquals: {
           [`aws:PrincipalTag/${SERVICE_TAG}`]: serviceName,

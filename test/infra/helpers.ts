@@ -224,3 +224,10 @@ export function allStatements(template: CfnTemplate): { resource: string; statem
 }
 
 export const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** The bus policy: one statement per AWS::Events::EventBusPolicy resource, as EventBridge joins them. */
+export function busPolicy(template: CfnTemplate): PolicyDocument {
+  const statements = resourcesOf(template, 'AWS::Events::EventBusPolicy').map(([, p]) => resolve(props(p).Statement, template) as Record<string, unknown>);
+  if (!statements.length) throw new Error('the template has no bus policy');
+  return { Version: '2012-10-17', Statement: statements };
+}

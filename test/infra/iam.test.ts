@@ -5,6 +5,7 @@ import { handlers, resourceNames } from '../../events/topology';
 import { DeployAccessRole, DeployerRole, Deployomat, MetaAccessRole } from '../../infra/cdk';
 import {
   ACCOUNT,
+  busPolicy,
   identityPolicies,
   newApp,
   newStack,
@@ -16,7 +17,6 @@ import {
   simulate,
   trustPolicy,
   type CfnTemplate,
-  type PolicyDocument,
 } from './helpers';
 
 /**
@@ -59,12 +59,6 @@ beforeAll(() => {
 const roleArn = (template: CfnTemplate, prefix: string) =>
   resolve({ 'Fn::GetAtt': [roleId(template, prefix), 'Arn'] }, template) as string;
 
-/** The bus policy: one statement per AWS::Events::EventBusPolicy resource, as EventBridge joins them. */
-function busPolicy(template: CfnTemplate): PolicyDocument {
-  const policies = resourcesOf(template, 'AWS::Events::EventBusPolicy');
-  expect(policies.length).toBeGreaterThan(0);
-  return { Version: '2012-10-17', Statement: policies.map(([, p]) => resolve(props(p).Statement, template) as Record<string, unknown>) };
-}
 
 /** PutEvents by a role's session (the simulator takes `aws:PrincipalArn`, the role's ARN, from the context). */
 function putEvents(template: CfnTemplate, rolePrefix: string, source: string, detailType: string, bus = BUS) {

@@ -6,6 +6,7 @@ import { handlers, resourceNames, timerHandler } from '../../events/topology';
 import { DeployAccessRole, DeployerRole, Deployomat, MetaAccessRole } from '../../infra/cdk';
 import {
   ACCOUNT,
+  busPolicy,
   identityPolicies,
   newApp,
   newStack,
@@ -70,12 +71,6 @@ beforeAll(() => {
   [workload, workloadInOrg, workloadOptOut] = workloadStacks.map(synth) as [CfnTemplate, CfnTemplate, CfnTemplate];
 });
 
-function busPolicy(template: CfnTemplate): PolicyDocument {
-  return {
-    Version: '2012-10-17',
-    Statement: resourcesOf(template, 'AWS::Events::EventBusPolicy').map(([, p]) => resolve(props(p).Statement, template) as Record<string, unknown>),
-  };
-}
 
 /** A principal whose identity policy allows everything (a CI build role with events:PutEvents on *, an administrator). */
 const publish = (template: CfnTemplate, principal: string, type: DetailType, identity = allowAll) =>

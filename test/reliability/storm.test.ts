@@ -52,12 +52,12 @@ describe('Concurrency storm (emulator)', () => {
 
   it(`first deploys of ${SERVICES} services at once all complete`, async () => {
     await Promise.all(services.map((_, i) => deploy(i, `${name(i)}-first`, 'v1')));
-    const outcomes = await Promise.all(services.map((_, i) => t.observer.outcome(`${name(i)}-first`, 120_000)));
+    const outcomes = await Promise.all(services.map((_, i) => t.observer.outcome(`${name(i)}-first`, 240_000)));
 
     expect(outcomes.map((o) => o.detailType)).toEqual(services.map(() => 'DeployCompleted'));
     expect(await ledgerMismatches(t.local.install, [t.account.listenerArn])).toEqual([]);
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
-  }, 150_000);
+  }, 270_000);
 
   it(`blue/green deploys of ${SERVICES} services at once, with competing deploys and cancels on ${CHAOTIC} of them, end consistent`, async () => {
     const config = { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 1 };
@@ -76,7 +76,7 @@ describe('Concurrency storm (emulator)', () => {
       }),
     );
 
-    const states = await allAtRest(120_000);
+    const states = await allAtRest(300_000);
 
     // The calm services completed their deploy; every service is consistent and clean.
     for (let i = CHAOTIC; i < SERVICES; i++) expect((await t.observer.outcome(`${name(i)}-second`, 1000)).detailType).toBe('DeployCompleted');
@@ -89,5 +89,5 @@ describe('Concurrency storm (emulator)', () => {
     }
     expect(await ledgerMismatches(t.local.install, [t.account.listenerArn])).toEqual([]);
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
-  }, 180_000);
+  }, 360_000);
 });
