@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
 
-/** The handlers' configuration, from environment variables set by the CDK stack or the local runtime. */
 /** In `DEPLOYOMAT_AMI_OWNERS`: the account Deployomat runs in (read from its bus ARN). */
 export const INSTALLATION_ACCOUNT_OWNER = 'deployomat-account';
 
+/** The handlers' configuration, from environment variables set by the CDK stack or the local runtime. */
 const Env = z.object({
   DEPLOYOMAT_BUS_NAME: z.string().min(1),
   DEPLOYOMAT_TABLE_NAME: z.string().min(1),

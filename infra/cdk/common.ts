@@ -25,6 +25,11 @@ export function assertSegment(what: string, value: string): void {
   }
 }
 
+/** An installation prefix names the bus, queues, table and the handlers' role: nothing that could widen an ARN pattern. */
+export function assertPrefix(what: string, prefix: string): void {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) throw new Error(`${what} must be 1-32 characters of A-Z a-z 0-9 _ - (got "${prefix}")`);
+}
+
 const ACCOUNT_ID = /^\d{12}$/;
 
 export function assertAccountIds(what: string, ids: readonly string[]): void {
@@ -116,7 +121,7 @@ export function handlerCallers(
     throw new Error(`organizationId must be an AWS Organizations id, o- and 10-32 lowercase letters or digits (got "${props.organizationId}")`);
   }
   const prefix = props.deployomatPrefix ?? 'deployomat';
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) throw new Error(`deployomatPrefix must be 1-32 characters of A-Z a-z 0-9 _ - (got "${prefix}")`);
+  assertPrefix('deployomatPrefix', prefix);
   const handlerRole = resourceNames(prefix).handlerRole;
   const partition = Stack.of(scope).partition;
   return props.ciCdAccountIds.map((account) => {

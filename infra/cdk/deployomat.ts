@@ -13,6 +13,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
+import { INSTALLATION_ACCOUNT_OWNER } from '../../domain/config';
 import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
 import {
   coreHandlers,
@@ -25,7 +26,7 @@ import {
   type HandlerSpec,
   type ResourceNames,
 } from '../../events/topology';
-import { addStatement, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
+import { addStatement, assertPrefix, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
 import { HandlerQueue } from './handler-queue';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
 
@@ -212,9 +213,7 @@ export class Deployomat extends Construct {
   constructor(scope: Construct, id: string, props: DeployomatProps) {
     super(scope, id);
     const prefix = props.prefix ?? 'deployomat';
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) {
-      throw new Error(`prefix must be 1-32 characters of A-Z a-z 0-9 _ - (got "${prefix}")`);
-    }
+    assertPrefix('prefix', prefix);
     this.serviceName = props.serviceName ?? DEFAULT_SERVICE_NAME;
     assertSegment('serviceName', this.serviceName);
     assertSegment('environment', props.environment);
@@ -600,7 +599,7 @@ export class Deployomat extends Construct {
 
   private handlerEnvironment(props: DeployomatProps): Record<string, string> {
     // The handlers' default (domain/config.ts): the workload account and Deployomat's own.
-    const amiOwners = props.amiOwners ?? ['self', 'deployomat-account'];
+    const amiOwners = props.amiOwners ?? ['self', INSTALLATION_ACCOUNT_OWNER];
     if (amiOwners.length === 0) throw new Error('amiOwners must name at least one owner (an account id, self or amazon)');
     const seconds = (name: string, value: Duration | undefined, fallback: Duration, min: number, max = Infinity) => {
       const n = (value ?? fallback).toSeconds({ integral: false });

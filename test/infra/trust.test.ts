@@ -1,9 +1,10 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { catalog, CLIENT_SOURCE, type DetailType } from '../../events/catalog';
 import { handlers, resourceNames, timerHandler } from '../../events/topology';
-import { DeployAccessRole, DeployerRole, Deployomat, MetaAccessRole } from '../../infra/cdk';
+import { DeployAccessRole, DeployerRole, Deployomat, MetaAccessRole, SlackBotToken, SlackNotifier } from '../../infra/cdk';
 import {
   ACCOUNT,
   busPolicy,
@@ -47,6 +48,8 @@ beforeAll(() => {
   const cicdStack = newStack(app, 'CiCd');
   const deployomat = new Deployomat(cicdStack, 'Deployomat', { environment: 'development', organizationPrefix: ORG });
   new DeployerRole(cicdStack, 'Deployer', { deployomat, userAccountIds: ['222222222222'] });
+  const secret = new secretsmanager.Secret(cicdStack, 'SlackToken');
+  new SlackNotifier(cicdStack, 'Slack', { deployomat, token: SlackBotToken.fromSecret(secret), channel: '#deploys' });
 
   // Per-command roles: CI deploys and cancels; another role undeploys and promotes.
   const splitStack = newStack(app, 'Split');
@@ -150,7 +153,8 @@ const send = (name: string, principal: string, context: Record<string, string> =
   simulate({ principal, action: 'sqs:SendMessage', resource: queueArn(name), identity, resourcePolicy: queuePolicy(cicd, name), context });
 
 describe('Finding 1: each queue takes messages from its own senders only', () => {
-  const consumers = handlers.filter((h) => h.trigger.kind === 'events' && !h.feature);
+  // Core handlers and the Slack notifier (a feature, built by its own construct).
+  const consumers = handlers.filter((h) => h.trigger.kind === 'events');
 
   it.each(consumers.map((h) => h.name))('denies a principal with sqs:SendMessage on * dropping a message on %s and its dead-letter queue', async (name) => {
     const ctx = { 'aws:PrincipalArn': CI_ROLE };
