@@ -29,6 +29,12 @@ const Env = z.object({
    * `deployomat-account` = the account Deployomat runs in).
    */
   DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default(`self,${INSTALLATION_ACCOUNT_OWNER}`),
+  /**
+   * `true`: a service's launch template and instance roles must carry its owner tag
+   * (`DeployomatService=<account slug>/<service>`), checked before a deploy creates anything.
+   * `false`: any instance role under `/<org>/service-role/` and any launch template, as the original.
+   */
+  DEPLOYOMAT_REQUIRE_OWNER_TAGS: z.enum(['true', 'false']).default('true'),
   /** Seconds between health counts while waiting for new instances. */
   DEPLOYOMAT_HEALTH_CHECK_INTERVAL: z.coerce.number().positive().default(15),
   /** Seconds between alarm checks during a bake with RollbackAlarms (traffic steps check before each step). */
@@ -58,6 +64,7 @@ export interface Config {
   environment?: string;
   serviceName: string;
   amiOwners: string[];
+  requireOwnerTags: boolean;
   healthCheckIntervalSeconds: number;
   alarmCheckIntervalSeconds: number;
   drainSeconds: number;
@@ -88,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean)
       .map((owner) => (owner === INSTALLATION_ACCOUNT_OWNER ? e.DEPLOYOMAT_BUS_ARN.split(':')[4] ?? owner : owner)),
+    requireOwnerTags: e.DEPLOYOMAT_REQUIRE_OWNER_TAGS === 'true',
     healthCheckIntervalSeconds: e.DEPLOYOMAT_HEALTH_CHECK_INTERVAL,
     alarmCheckIntervalSeconds: e.DEPLOYOMAT_ALARM_CHECK_INTERVAL,
     drainSeconds: e.DEPLOYOMAT_DRAIN_SECONDS,

@@ -10,6 +10,9 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { OWNER_TAG, ownerOf } from './tags';
+
+type ServiceRef = { AccountCanonicalSlug: string; ServiceName: string };
 
 /**
  * SDK clients. Endpoint and region come from the standard environment (`AWS_ENDPOINT_URL`,
@@ -18,7 +21,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
  * (default 20) of silence and the SDK retries it, instead of holding the step until the Lambda
  * times out.
  */
-function options() {
+export function sdkOptions() {
   const seconds = Number(process.env.DEPLOYOMAT_AWS_REQUEST_TIMEOUT_SECONDS ?? 20);
   const requestTimeout = (Number.isFinite(seconds) && seconds > 0 ? seconds : 20) * 1000;
   return { maxAttempts: 6, requestHandler: { connectionTimeout: 5_000, requestTimeout, throwOnRequestTimeout: true } };
@@ -38,7 +41,7 @@ let controlPlane: ControlPlane | undefined;
 /** Clients for Deployomat's own account (bus, queues, ledger), created once per Lambda container. */
 export function controlPlaneClients(): ControlPlane {
   if (controlPlane) return controlPlane;
-  const common = options();
+  const common = sdkOptions();
   controlPlane = {
     events: new EventBridgeClient(common),
     sqs: new SQSClient(common),
@@ -60,7 +63,7 @@ export interface WorkloadClients {
 }
 
 export function workloadClients(credentials: AwsCredentialIdentity): WorkloadClients {
-  const common = options();
+  const common = sdkOptions();
   return {
     ec2: new EC2Client({ ...common, credentials }),
     autoscaling: new AutoScalingClient({ ...common, credentials }),
@@ -70,7 +73,7 @@ export function workloadClients(credentials: AwsCredentialIdentity): WorkloadCli
 }
 
 export function ssmClient(credentials?: AwsCredentialIdentity): SSMClient {
-  return credentials ? new SSMClient({ ...options(), credentials }) : controlPlaneClients().ssm;
+  return credentials ? new SSMClient({ ...sdkOptions(), credentials }) : controlPlaneClients().ssm;
 }
 
 const credentialCache = new Map<string, AwsCredentialIdentity>();
@@ -113,7 +116,15 @@ export async function assumeRole(args: {
   return creds;
 }
 
-/** Clients acting in a workload account through Deployomat's role there (session = deploy id). */
-export async function workloadAs(roleArn: string, sessionName: string): Promise<WorkloadClients> {
-  return workloadClients(await assumeRole({ roleArn, sessionName }));
+/**
+ * Credentials in a workload account through Deployomat's role there: session = deploy id, and the
+ * `DeployomatService` session tag names the service, so the role touches only that service's resources.
+ */
+export async function workloadCredentials(roleArn: string, sessionName: string, key: ServiceRef): Promise<AwsCredentialIdentity> {
+  return assumeRole({ roleArn, sessionName, tags: { [OWNER_TAG]: ownerOf(key) } });
+}
+
+/** Clients acting in a workload account for one service (see workloadCredentials). */
+export async function workloadAs(roleArn: string, sessionName: string, key: ServiceRef): Promise<WorkloadClients> {
+  return workloadClients(await workloadCredentials(roleArn, sessionName, key));
 }

@@ -25,12 +25,12 @@ export function versionClientToken(deployId: string): string {
 
 /**
  * New version of the service's launch template with only the AMI changed (everything else comes
- * from `$Latest`, as the original did). Adopts the version an earlier attempt of this deploy made
+ * from `sourceVersion`, the `$Latest` start-deploy checked, as the original did). Adopts the version an earlier attempt of this deploy made
  * (found as `$Latest`, however long ago; the client token covers attempts running at once).
  */
 export async function createImageVersion(
   ec2: EC2Client,
-  args: { launchTemplateId: string; amiId: string; deployId: string },
+  args: { launchTemplateId: string; amiId: string; deployId: string; sourceVersion: number },
 ): Promise<number> {
   const latest = await describeVersion(ec2, args.launchTemplateId, '$Latest');
   if (latest?.VersionDescription === versionDescription(args.deployId) && latest.VersionNumber) {
@@ -42,7 +42,8 @@ export async function createImageVersion(
       // One version per deploy even when two deliveries of its step run at once: the $Latest check
       // above cannot see a twin's version in flight, the token makes EC2 return it.
       ClientToken: versionClientToken(args.deployId),
-      SourceVersion: '$Latest',
+      // The version whose instance profile was checked, not whatever $Latest has become since.
+      SourceVersion: String(args.sourceVersion),
       VersionDescription: versionDescription(args.deployId),
       LaunchTemplateData: { ImageId: args.amiId },
     }),
@@ -50,6 +51,14 @@ export async function createImageVersion(
   const n = out.LaunchTemplateVersion?.VersionNumber;
   if (!n) throw new Error(`CreateLaunchTemplateVersion on ${args.launchTemplateId} returned no version number`);
   return n;
+}
+
+/** A launch template's owner tag and the version a deploy builds on (`$Latest`), with what it launches as. */
+export async function describeLaunchSource(ec2: EC2Client, launchTemplateId: string, version = '$Latest') {
+  const lt = (await ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [launchTemplateId] }))).LaunchTemplates?.[0];
+  const v = await describeVersion(ec2, launchTemplateId, version);
+  if (!lt || !v?.VersionNumber) throw new RejectedError([`Launch template ${launchTemplateId} (or its version ${version}) does not exist`]);
+  return { tags: lt.Tags, version: v.VersionNumber, instanceProfile: v.LaunchTemplateData?.IamInstanceProfile };
 }
 
 /** Resolves `$launchtemplate:<ref>` to an existing version (and the AMI it launches). */

@@ -4,13 +4,15 @@ import { parseDeployRequested, type DeployRequested } from '../../events/client'
 import type { EventEnvelope } from '../../events/envelope';
 import { QueuedDeployReady } from '../../events/lifecycle';
 import { publish } from '../../events/publish';
-import { assumeRole, ssmClient, workloadClients, type WorkloadClients } from '../aws/clients';
+import { assumeRole, ssmClient, workloadClients, workloadCredentials, type WorkloadClients } from '../aws/clients';
+import { iamClient, instanceProfileName, instanceProfileRoles } from '../aws/instance-roles';
 import { listenerArns, resolveAccount, type Account } from '../aws/accounts';
 import { cloneAsg, describeAsg, inServiceCount, productionCapacity, setMinSize } from '../aws/auto-scaling';
 import { assertImageAllowed, newestImageByPrefix } from '../aws/images';
-import { createImageVersion, resolveExistingVersion } from '../aws/launch-template';
+import { createImageVersion, describeLaunchSource, resolveExistingVersion } from '../aws/launch-template';
 import { planRules, prepareRules } from '../aws/listener-rules';
-import { deployTags } from '../aws/tags';
+import { deployTags, OWNER_TAG, ownerOf, tagValue } from '../aws/tags';
+import { launchOwnershipProblems } from '../ownership';
 import { cloneTargetGroup } from '../aws/target-groups';
 import { interrupt, runStep, refOf, type Guard, type StepContext, type StepOutcome } from '../advance';
 import { DeployFailure, RejectedError } from '../errors';
@@ -34,6 +36,8 @@ export interface Resolved {
   /** The AMI to deploy, and the launch template version to reuse for `$launchtemplate:`. */
   amiId: string;
   existingVersion?: number;
+  /** The launch template version a new version is made from (the `$Latest` that was checked). */
+  sourceVersion: number;
   allowUndeploy: boolean;
   /** The RollbackAlarms as they stand now. */
   alarms: AlarmState[];
@@ -132,7 +136,8 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
       `DeployConfig.AutomaticUndeployMinutes needs undeploys to be allowed; ${account.slug} is a ${account.environment} account, so set DeployConfig.AllowUndeploy to true`,
     );
   }
-  const workload = workloadClients(await assumeRole({ roleArn: account.roleArn, sessionName: deployId }));
+  const credentials = await workloadCredentials(account.roleArn, deployId, input);
+  const workload = workloadClients(credentials);
   const template = await describeAsg(workload.autoscaling, templateAsgName(input.ServiceName));
   if (!template) reasons.push(`Could not load ${templateAsgName(input.ServiceName)}. Is ServiceName correct?`);
   const launchTemplateId = template?.LaunchTemplate?.LaunchTemplateId;
@@ -169,18 +174,32 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
       break;
     }
   }
-  return { account, workload, template, launchTemplateId, listeners, amiId, existingVersion, allowUndeploy, alarms };
+  const source = await describeLaunchSource(workload.ec2, launchTemplateId, existingVersion === undefined ? '$Latest' : String(existingVersion));
+  const servicePath = `/${account.org}/service-role/`;
+  const profileName = source.instanceProfile ? instanceProfileName(source.instanceProfile) : undefined;
+  const problems = launchOwnershipProblems({
+    owner: ownerOf(input),
+    org: account.org,
+    workloadAccountId: accountIdOf(account.roleArn),
+    templateAsgName: templateAsgName(input.ServiceName),
+    serviceLinkedRoleArn: template.ServiceLinkedRoleARN,
+    launchTemplate: { id: launchTemplateId, ownerTag: tagValue(source.tags, OWNER_TAG) },
+    instanceProfile: profileName ? await instanceProfileRoles(iamClient(credentials), profileName, servicePath) : undefined,
+    requireOwnerTags: ctx.cfg.requireOwnerTags,
+  });
+  if (problems.length) throw new RejectedError(problems);
+  return { account, workload, template, launchTemplateId, listeners, amiId, existingVersion, sourceVersion: source.version, allowUndeploy, alarms };
 }
 
 /** Seq 0 → 1: create (or adopt) every resource of the deploy, then wait for health. */
 async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, guard: Guard): Promise<StepOutcome> {
   const { Request: request } = state;
   const key = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName };
-  const tags = deployTags(ctx.cfg.serviceName, request.DeployId);
+  const tags = deployTags(ctx.cfg.serviceName, request.DeployId, ownerOf(key));
   const { ec2, autoscaling, elb } = r.workload;
 
   const launchTemplateVersion =
-    r.existingVersion ?? (await createImageVersion(ec2, { launchTemplateId: r.launchTemplateId, amiId: r.amiId, deployId: request.DeployId }));
+    r.existingVersion ?? (await createImageVersion(ec2, { launchTemplateId: r.launchTemplateId, amiId: r.amiId, deployId: request.DeployId, sourceVersion: r.sourceVersion }));
 
   // A service without listeners is non-web: its template's target groups (if any) are not cloned.
   const templateTargetGroups = r.listeners.length ? (r.template.TargetGroupARNs ?? []) : [];

@@ -81,7 +81,7 @@ export async function startUndeploy(ctx: StepContext, envelope: EventEnvelope): 
 async function undeploy(ctx: StepContext, key: ServiceKey, undeployId: string) {
   await runStep(ctx, { ...key, DeployId: undeployId, Seq: 0 }, async (state): Promise<StepOutcome> => {
     // The last deploy recorded the workload role and listeners: no lookups needed.
-    const w = await workloadAs(state.Request.RoleArn, undeployId);
+    const w = await workloadAs(state.Request.RoleArn, undeployId, state);
     const production = await describeAsg(w.autoscaling, state.ProductionAsgName);
     // The last deploy's plan names production's target group even if a retry finds the ASG gone.
     const recorded = state.Plan?.AsgName === state.ProductionAsgName ? state.Plan.TargetGroups.map((t) => t.Arn) : [];

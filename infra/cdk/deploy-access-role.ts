@@ -2,6 +2,7 @@ import { Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { HandlerTrustProps } from './common';
+import { OWNER_TAG } from '../../domain/aws/tags';
 import {
   addStatement,
   assertAccountIds,
@@ -71,6 +72,17 @@ export interface DeployAccessRoleProps extends HandlerTrustProps {
    */
   readonly roleName?: string;
   /**
+   * Each deploy session carries the service it deploys (session tag `DeployomatService` =
+   * `<account slug>/<service>`), and the role acts only on that service's things: it creates
+   * resources tagged with it, changes or deletes only resources carrying it, versions only launch
+   * templates and passes only instance roles (under `/<org>/service-role/`) tagged with it.
+   * `false` restores the original's rules: anything tagged `Managed`, any launch template of the
+   * region, any role under `/<org>/service-role/` — one service's deploy can then touch another's
+   * (docs/SECURITY.md). Set Deployomat's `requireOwnerTags` the same way.
+   * @default true
+   */
+  readonly requireOwnerTags?: boolean;
+  /**
    * An external id callers must present.
    * @default none required. Note: Deployomat's handlers do not pass an external id yet.
    */
@@ -78,12 +90,13 @@ export interface DeployAccessRoleProps extends HandlerTrustProps {
 }
 
 /**
- * In each workload account: the role Deployomat assumes to deploy (session name = deploy id).
- * ABAC on the `Managed` tag, as the original: it may create Auto Scaling groups, target groups and
- * listener rules only tagged `Managed=<service name>`, and change or delete only resources that
- * carry that tag. Launch templates are the service owner's: it may add versions and set the
- * default. It may pass only the Auto Scaling service-linked role and instance roles under
- * `/<org>/service-role/`, never an arbitrary role.
+ * In each workload account: the role Deployomat assumes to deploy (session name = deploy id,
+ * session tag `DeployomatService` = the service deployed). ABAC on the `Managed` tag, as the
+ * original, and on the owner tag: it may create Auto Scaling groups, target groups and listener
+ * rules only tagged `Managed=<service name>` and with the session's service, and change or delete
+ * only resources carrying both. It may version only the session's service's launch templates of
+ * this region, and pass only the Auto Scaling service-linked role and the session's service's
+ * instance roles under `/<org>/service-role/`, never an arbitrary role (`requireOwnerTags`).
  */
 export class DeployAccessRole extends Construct {
   public readonly role: iam.Role;
@@ -97,6 +110,7 @@ export class DeployAccessRole extends Construct {
     assertSegment('serviceName', serviceName);
     assertExternalId(props.externalId);
 
+    const requireOwnerTags = props.requireOwnerTags ?? true;
     const callers = handlerCallers(this, props, {
       conditions: {
         StringEquals: {
@@ -109,16 +123,22 @@ export class DeployAccessRole extends Construct {
     this.role = new iam.Role(this, 'Resource', {
       roleName: props.roleName ?? DEFAULT_DEPLOY_ACCESS_ROLE_NAME,
       description: `Lets ${serviceName} (${props.environment}) deploy in this account; ABAC on the ${MANAGED_TAG} tag`,
-      assumedBy: new iam.CompositePrincipal(...callers),
+      // Session tags: the handlers name the service each session deploys (DeployomatService).
+      assumedBy: new iam.CompositePrincipal(...callers.map((c) => c.withSessionTags())),
     });
     // Deployomat's handlers may only assume roles carrying these (see Deployomat's AssumeWorkloadRoles).
     Tags.of(this.role).add(SERVICE_TAG, serviceName);
     Tags.of(this.role).add(ENVIRONMENT_TAG, props.environment);
 
     const stack = Stack.of(this);
-    const requestTagged = { StringEquals: { [`aws:RequestTag/${MANAGED_TAG}`]: serviceName } };
-    const resourceTagged = { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG}`]: serviceName } };
-    const abac = `ABAC: allowed on any resource only with the ${MANAGED_TAG}=${serviceName} tag (resource names are chosen per deploy).`;
+    // The session's service, as the handlers tagged it when assuming the role.
+    const sessionOwner = `\${aws:PrincipalTag/${OWNER_TAG}}`;
+    const owned = (kind: 'RequestTag' | 'ResourceTag') => (requireOwnerTags ? { [`aws:${kind}/${OWNER_TAG}`]: sessionOwner } : {});
+    const requestTagged = { StringEquals: { [`aws:RequestTag/${MANAGED_TAG}`]: serviceName, ...owned('RequestTag') } };
+    const resourceTagged = { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG}`]: serviceName, ...owned('ResourceTag') } };
+    const abac = requireOwnerTags
+      ? `ABAC: allowed on any resource only with the ${MANAGED_TAG}=${serviceName} tag and the session's ${OWNER_TAG} tag (resource names are chosen per deploy).`
+      : `ABAC: allowed on any resource only with the ${MANAGED_TAG}=${serviceName} tag (resource names are chosen per deploy).`;
 
     addStatement(
       this.role,
@@ -140,7 +160,6 @@ export class DeployAccessRole extends Construct {
           'autoscaling:PutScalingPolicy',
           'autoscaling:PutWarmPool',
           'autoscaling:EnableMetricsCollection',
-          'autoscaling:AttachLoadBalancerTargetGroups',
         ],
         resources: ['*'],
         conditions: resourceTagged,
@@ -194,9 +213,30 @@ export class DeployAccessRole extends Construct {
         // The service owner's launch templates: a version per deploy with the new AMI, then the default.
         sid: 'VersionLaunchTemplates',
         actions: ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'],
-        resources: [stack.formatArn({ service: 'ec2', region: '*', resource: 'launch-template', resourceName: '*' })],
+        resources: [stack.formatArn({ service: 'ec2', resource: 'launch-template', resourceName: '*' })],
+        ...(requireOwnerTags ? { conditions: { StringEquals: owned('ResourceTag') } } : {}),
       },
-      'Every service has its own launch template, created outside Deployomat; the resource is limited to launch templates of this account.',
+      requireOwnerTags
+        ? `Every service has its own launch template, created outside Deployomat and tagged ${OWNER_TAG}=<account slug>/<service>: only the session's service's, in this account and region.`
+        : 'Every service has its own launch template, created outside Deployomat; the resource is limited to launch templates of this account and region.',
+    );
+    addStatement(
+      this.role,
+      {
+        sid: 'ReadInstanceProfiles',
+        actions: ['iam:GetInstanceProfile'],
+        resources: [stack.formatArn({ service: 'iam', region: '', resource: 'instance-profile', resourceName: '*' })],
+      },
+      "start-deploy reads the launch template's instance profile (any name the service owner chose) to check its roles before a deploy creates anything.",
+    );
+    addStatement(
+      this.role,
+      {
+        sid: 'ReadServiceRoleTags',
+        actions: ['iam:ListRoleTags'],
+        resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${props.organizationPrefix}/service-role/*` })],
+      },
+      `start-deploy checks the ${OWNER_TAG} tag of the instance roles under /${props.organizationPrefix}/service-role/ before a deploy creates anything.`,
     );
     addStatement(
       this.role,
@@ -244,11 +284,13 @@ export class DeployAccessRole extends Construct {
           }),
         ],
         conditions: {
-          StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+          StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com', ...owned('ResourceTag') },
           Bool: { 'aws:ViaAWSService': 'true' },
         },
       },
-      `Instance roles live under /${props.organizationPrefix}/service-role/ (the original's rule): only those, never e.g. an administrator role, and only to EC2 through Auto Scaling.`,
+      `Instance roles live under /${props.organizationPrefix}/service-role/ (the original's rule): only those, never e.g. an administrator role, ` +
+        (requireOwnerTags ? `only the session's service's (${OWNER_TAG} tag), ` : '') +
+        'and only to EC2 through Auto Scaling.',
     );
   }
 }

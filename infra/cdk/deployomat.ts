@@ -109,6 +109,15 @@ export interface DeployomatProps {
    */
   readonly amiOwners?: readonly string[];
   /**
+   * Before a deploy creates anything, the service's launch template and the instance roles it
+   * launches with must carry the service's owner tag (`DeployomatService=<account slug>/<service>`);
+   * DeployRejected says what to tag otherwise. `false`: any launch template, and any instance
+   * role under `/<org>/service-role/`, as the original. Set the workload accounts'
+   * `DeployAccessRole` `requireOwnerTags` the same way (it enforces the rule in IAM).
+   * @default true
+   */
+  readonly requireOwnerTags?: boolean;
+  /**
    * Time between two health counts while waiting for new instances.
    * @default Duration.seconds(15)
    */
@@ -528,7 +537,8 @@ export class Deployomat extends Construct {
     this.allow(
       {
         sid: 'AssumeWorkloadRoles',
-        actions: ['sts:AssumeRole'],
+        // TagSession: each session names the service it deploys (DeployomatService), see DeployAccessRole.
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
         resources: [...(props.workloadRoleArns ?? [`arn:${stack.partition}:iam::*:role/*`])],
         conditions: {
           StringEquals: {
@@ -621,6 +631,7 @@ export class Deployomat extends Construct {
       DEPLOYOMAT_ENVIRONMENT: props.environment,
       DEPLOYOMAT_SERVICE_NAME: this.serviceName,
       DEPLOYOMAT_AMI_OWNERS: amiOwners.join(','),
+      DEPLOYOMAT_REQUIRE_OWNER_TAGS: String(props.requireOwnerTags ?? true),
       DEPLOYOMAT_HEALTH_CHECK_INTERVAL: seconds('healthCheckInterval', props.healthCheckInterval, Duration.seconds(15), 1),
       DEPLOYOMAT_ALARM_CHECK_INTERVAL: seconds('alarmCheckInterval', props.alarmCheckInterval, Duration.seconds(30), 1),
       DEPLOYOMAT_DRAIN_SECONDS: seconds('drainTime', props.drainTime, Duration.seconds(15), 0),

@@ -20,9 +20,11 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { OWNER_TAG, ownerOf } from '../../domain/aws/tags';
 
 /**
  * A realistic multi-account setup in the emulator, as a user's Terraform/CDK (Accountomat,
@@ -51,6 +53,7 @@ export async function workloadClients() {
     autoscaling: new AutoScalingClient({ credentials }),
     elb: new ElasticLoadBalancingV2Client({ credentials }),
     cloudwatch: new CloudWatchClient({ credentials }),
+    iam: new IAMClient({ credentials }),
   };
 }
 
@@ -120,7 +123,9 @@ export async function seedService(
   account: SeededAccount,
   opts: { service: string; web: boolean; grpc?: boolean; priority?: number; minSize?: number; maxSize?: number; amis: string[]; unhealthy?: string[] },
 ): Promise<SeededService> {
-  const { ec2, autoscaling, elb } = await workloadClients();
+  const { ec2, autoscaling, elb, iam } = await workloadClients();
+  const ownerTag = { Key: OWNER_TAG, Value: ownerOf({ AccountCanonicalSlug: account.slug, ServiceName: opts.service }) };
+  const instanceProfile = await seedInstanceProfile(iam, opts.service, [ownerTag]);
   const amis: Record<string, string> = {};
   for (const amiName of opts.amis) {
     const img = await ec2.send(new RegisterImageCommand({ Name: amiName, Description: `${opts.service} ${amiName}` }));
@@ -133,7 +138,14 @@ export async function seedService(
   const lt = await ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: `${opts.service}-lt`,
-      LaunchTemplateData: { ImageId: firstAmi, InstanceType: 't3.micro', MetadataOptions: { HttpTokens: 'required' } },
+      LaunchTemplateData: {
+        ImageId: firstAmi,
+        InstanceType: 't3.micro',
+        MetadataOptions: { HttpTokens: 'required' },
+        IamInstanceProfile: { Name: instanceProfile },
+      },
+      // The service owner marks its launch template (and instance role) as the service's.
+      TagSpecifications: [{ ResourceType: 'launch-template', Tags: [ownerTag] }],
     }),
   );
   const launchTemplateId = lt.LaunchTemplate!.LaunchTemplateId!;
@@ -233,6 +245,22 @@ export async function seedService(
     }),
   );
   return { service: opts.service, launchTemplateId, templateTargetGroupArn, exemplarRuleArn, grpcTemplateTargetGroupArn, grpcExemplarRuleArn, amis };
+}
+
+/** The service's instance role under `/<org>/service-role/`, in an instance profile of the same name. */
+export async function seedInstanceProfile(iam: IAMClient, service: string, tags: { Key: string; Value: string }[]): Promise<string> {
+  const name = `${service}-instance`;
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: name,
+      Path: `/${ORG}/service-role/`,
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+      Tags: tags,
+    }),
+  );
+  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Path: `/${ORG}/service-role/` }));
+  await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+  return name;
 }
 
 /** A CloudWatch metric alarm in the workload account (state INSUFFICIENT_DATA until set), for RollbackAlarms. */

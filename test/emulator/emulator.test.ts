@@ -469,8 +469,8 @@ describe('local AWS emulator', () => {
     const c = await create('token-1');
     const d = await create('token-2');
     const [e, f] = await Promise.all([
-      createImageVersion(ec2, { launchTemplateId: id, amiId: 'ami-5678abcd', deployId: 'twin-deploy' }),
-      createImageVersion(ec2, { launchTemplateId: id, amiId: 'ami-5678abcd', deployId: 'twin-deploy' }),
+      createImageVersion(ec2, { launchTemplateId: id, amiId: 'ami-5678abcd', deployId: 'twin-deploy', sourceVersion: 3 }),
+      createImageVersion(ec2, { launchTemplateId: id, amiId: 'ami-5678abcd', deployId: 'twin-deploy', sourceVersion: 3 }),
     ]);
 
     // Assess

@@ -315,13 +315,15 @@ describe('Role: the handlers', () => {
 });
 
 describe('Role: DeployAccessRole', () => {
+  // A deploy session of acme-dev/web (its DeployomatService session tag); resources below are web's.
+  const OWNER = 'acme-dev/web';
   const deploy = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
     simulate({
       principal: roleArn(workload, 'DeployAccess'),
       identity: identityPolicies(workload, roleId(workload, 'DeployAccess')),
       action,
       resource,
-      context,
+      context: { 'aws:PrincipalTag/DeployomatService': OWNER, ...context },
     });
   const asg = `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:11111111-2222-3333-4444-555555555555:autoScalingGroupName/web-20260101`;
 
@@ -334,18 +336,12 @@ describe('Role: DeployAccessRole', () => {
 
   it('passes instance roles under /<org>/service-role/ to EC2, and the Auto Scaling service-linked role', async () => {
     const instanceRole = `arn:aws:iam::${ACCOUNT}:role/${ORG}/service-role/x`;
-    expect(await deploy('iam:PassRole', instanceRole, { 'iam:PassedToService': 'ec2.amazonaws.com', 'aws:ViaAWSService': 'true' })).toBe(
-      'Allowed',
-    );
-    expect(await deploy('iam:PassRole', instanceRole, { 'iam:PassedToService': 'lambda.amazonaws.com', 'aws:ViaAWSService': 'true' })).toBe(
+    const web = { 'aws:ResourceTag/DeployomatService': OWNER, 'aws:ViaAWSService': 'true' };
+    expect(await deploy('iam:PassRole', instanceRole, { 'iam:PassedToService': 'ec2.amazonaws.com', ...web })).toBe('Allowed');
+    expect(await deploy('iam:PassRole', instanceRole, { 'iam:PassedToService': 'lambda.amazonaws.com', ...web })).toBe('ImplicitlyDenied');
+    expect(await deploy('iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/other/service-role/x`, { 'iam:PassedToService': 'ec2.amazonaws.com', ...web })).toBe(
       'ImplicitlyDenied',
     );
-    expect(
-      await deploy('iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/other/service-role/x`, {
-        'iam:PassedToService': 'ec2.amazonaws.com',
-        'aws:ViaAWSService': 'true',
-      }),
-    ).toBe('ImplicitlyDenied');
     const linked = `arn:aws:iam::${ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
     expect(await deploy('iam:PassRole', linked, { 'iam:PassedToService': 'autoscaling.amazonaws.com' })).toBe('Allowed');
   });
@@ -353,9 +349,13 @@ describe('Role: DeployAccessRole', () => {
   it('creates an Auto Scaling group only with the Managed request tag', async () => {
     expect(await deploy('autoscaling:CreateAutoScalingGroup', asg)).toBe('ImplicitlyDenied');
     expect(await deploy('autoscaling:CreateAutoScalingGroup', asg, { 'aws:RequestTag/Managed': 'other' })).toBe('ImplicitlyDenied');
-    expect(await deploy('autoscaling:CreateAutoScalingGroup', asg, { 'aws:RequestTag/Managed': 'deployomat', 'aws:TagKeys': ['Managed'] })).toBe(
-      'Allowed',
-    );
+    expect(
+      await deploy('autoscaling:CreateAutoScalingGroup', asg, {
+        'aws:RequestTag/Managed': 'deployomat',
+        'aws:RequestTag/DeployomatService': OWNER,
+        'aws:TagKeys': ['Managed', 'DeployomatService'],
+      }),
+    ).toBe('Allowed');
   });
 
   it('changes and deletes only groups, target groups and rules tagged Managed', async () => {
@@ -367,7 +367,7 @@ describe('Role: DeployAccessRole', () => {
       ['elasticloadbalancing:DeleteTargetGroup', tg],
       ['elasticloadbalancing:ModifyRule', rule],
     ] as const) {
-      expect(await deploy(action, resource, { 'aws:ResourceTag/Managed': 'deployomat' }), action).toBe('Allowed');
+      expect(await deploy(action, resource, { 'aws:ResourceTag/Managed': 'deployomat', 'aws:ResourceTag/DeployomatService': OWNER }), action).toBe('Allowed');
       expect(await deploy(action, resource), action).toBe('ImplicitlyDenied');
     }
   });
@@ -375,14 +375,17 @@ describe('Role: DeployAccessRole', () => {
   it('creates target groups only with the Managed request tag', async () => {
     const tg = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-20260101/0123456789abcdef`;
     expect(await deploy('elasticloadbalancing:CreateTargetGroup', tg)).toBe('ImplicitlyDenied');
-    expect(await deploy('elasticloadbalancing:CreateTargetGroup', tg, { 'aws:RequestTag/Managed': 'deployomat' })).toBe('Allowed');
+    expect(await deploy('elasticloadbalancing:CreateTargetGroup', tg, { 'aws:RequestTag/Managed': 'deployomat', 'aws:RequestTag/DeployomatService': OWNER })).toBe(
+      'Allowed',
+    );
   });
 
   it("versions this account's launch templates only", async () => {
     const lt = (account: string) => `arn:aws:ec2:${REGION}:${account}:launch-template/lt-0123456789abcdef0`;
-    expect(await deploy('ec2:CreateLaunchTemplateVersion', lt(ACCOUNT))).toBe('Allowed');
-    expect(await deploy('ec2:ModifyLaunchTemplate', lt(ACCOUNT))).toBe('Allowed');
-    expect(await deploy('ec2:CreateLaunchTemplateVersion', lt('444444444444'), {}, )).toBe('ImplicitlyDenied');
+    const web = { 'aws:ResourceTag/DeployomatService': OWNER };
+    expect(await deploy('ec2:CreateLaunchTemplateVersion', lt(ACCOUNT), web)).toBe('Allowed');
+    expect(await deploy('ec2:ModifyLaunchTemplate', lt(ACCOUNT), web)).toBe('Allowed');
+    expect(await deploy('ec2:CreateLaunchTemplateVersion', lt('444444444444'), web)).toBe('ImplicitlyDenied');
   });
 
   it('launches instances only through an AWS service', async () => {

@@ -93,7 +93,7 @@ describe('Construct: DeployAccessRole', () => {
       AssumeRolePolicyDocument: {
         Statement: [
           Match.objectLike({
-            Action: 'sts:AssumeRole',
+            Action: ['sts:AssumeRole', 'sts:TagSession'],
             Condition: { StringEquals: { 'aws:PrincipalTag/Service': 'deployomat', 'aws:PrincipalTag/Environment': 'staging' } },
           }),
         ],

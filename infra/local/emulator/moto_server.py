@@ -277,10 +277,35 @@ def _create_asg(self):
             timeout=int(hook["HeartbeatTimeout"]) if hook.get("HeartbeatTimeout") else None,
             result=hook.get("DefaultResult"),
         )
+    _keep_service_linked_role(self, name)
     return result
 
 
 AutoScalingResponse.create_auto_scaling_group = _create_asg
+
+
+# --- e2. the service-linked role a group is given ----------------------------------
+# moto ignores ServiceLinkedRoleARN and reports the default role for every group; AWS keeps the
+# one given at creation or update (Deployomat refuses a template ASG naming any other role).
+
+_orig_update_asg = _require(AutoScalingResponse, "update_auto_scaling_group")
+
+
+def _keep_service_linked_role(self, name):
+    arn = self._get_param("ServiceLinkedRoleARN")
+    group = self.autoscaling_backend.autoscaling_groups.get(name)
+    if arn and group is not None:
+        group.service_linked_role_arn = arn
+
+
+@functools.wraps(_orig_update_asg)
+def _update_asg(self):
+    result = _orig_update_asg(self)
+    _keep_service_linked_role(self, self._get_param("AutoScalingGroupName"))
+    return result
+
+
+AutoScalingResponse.update_auto_scaling_group = _update_asg
 
 
 # --- f. delayed SQS messages wake long polls ---------------------------------------
