@@ -320,6 +320,8 @@ export function resourceNames(prefix = 'deployomat') {
     bus: prefix,
     archive: `${prefix}-archive`,
     table: `${prefix}-ledger`,
+    /** The Slack notifier's own table (its messages and thread replies): it may not write the ledger. */
+    slackTable: `${prefix}-slack`,
     scheduleGroup: prefix,
     /** The handlers' IAM role: workload and meta roles trust exactly this name (IAM names are account-wide). */
     handlerRole: `${prefix}-handlers`,

@@ -21,8 +21,9 @@ async function build(): Promise<Omit<NotifyDeps, 'log'>> {
   return {
     slack: slackPort(webClient(token, cfg.apiUrl)),
     channel: cfg.channel,
-    conversations: new Conversations(cp.dynamo, cfg.tableName, CLAIM_TTL_MS),
-    ledger: new Ledger(cp.dynamo, cfg.tableName),
+    conversations: new Conversations(cp.dynamo, cfg.slackTableName, CLAIM_TTL_MS),
+    // Read only (its role may only GetItem there): the notifier never writes control-plane state.
+    ledger: new Ledger(cp.dynamo, cfg.ledgerTableName),
   };
 }
 

@@ -2,10 +2,13 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expiresAt } from '../ledger';
+import { SLACK_TABLE } from './table';
 import { View, type Subject } from './view';
 
 /**
- * The Slack side of a deploy, in the ledger table next to the deploy it is about:
+ * The Slack side of a deploy, in the notifier's own table (./table.ts), never in the ledger: the
+ * notifier's role may only read the ledger, so it cannot rewrite control-plane state. The keys
+ * are the ones these items had in the ledger, where they used to live:
  *
  * | pk | sk | what |
  * |---|---|---|
@@ -80,7 +83,7 @@ export class Conversations {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...this.key(s), Kind: s.kind, View: view, Version: 1, SentVersion: 0, UpdatedAt: now, ExpiresAt: expiresAt(now) },
+          Item: { ...this.key(s), Kind: s.kind, View: view, Version: 1, SentVersion: 0, UpdatedAt: now, [SLACK_TABLE.ttlAttribute]: expiresAt(now) },
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
       );
@@ -176,7 +179,7 @@ export class Conversations {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...key, ClaimedAt: now, ExpiresAt: expiresAt(iso) },
+          Item: { ...key, ClaimedAt: now, [SLACK_TABLE.ttlAttribute]: expiresAt(iso) },
           ConditionExpression: `attribute_not_exists(sk) OR (attribute_not_exists(#ts) AND #claimed < :stale)${again}`,
           ExpressionAttributeNames: { '#ts': 'Ts', '#claimed': 'ClaimedAt' },
           ExpressionAttributeValues: {

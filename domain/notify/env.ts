@@ -4,7 +4,13 @@
  * can import the names without the Slack client.
  */
 export const NOTIFIER_ENV = {
-  table: 'DEPLOYOMAT_TABLE_NAME',
+  /** The notifier's own table: its messages, thread replies and notices. The only table it writes. */
+  slackTable: 'DEPLOYOMAT_SLACK_TABLE_NAME',
+  /**
+   * The ledger table (the handlers' `DEPLOYOMAT_TABLE_NAME`), read only: SkipNotifications of a
+   * deploy whose request the notifier did not see first.
+   */
+  ledgerTable: 'DEPLOYOMAT_TABLE_NAME',
   /** The channel to post to: a channel id (`C0123…`) or name; the bot must be a member. */
   channel: 'DEPLOYOMAT_SLACK_CHANNEL',
   /** The bot token itself: for local runs and tests only. */

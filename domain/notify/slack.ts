@@ -8,14 +8,18 @@ import type { Block } from './render';
 export { NOTIFIER_ENV };
 
 export interface NotifierConfig {
-  tableName: string;
+  /** Where the notifier keeps its messages (read and written). */
+  slackTableName: string;
+  /** The ledger (read only). */
+  ledgerTableName: string;
   channel: string;
   apiUrl?: string;
   token: { kind: 'value'; value: string } | { kind: 'parameter'; name: string } | { kind: 'secret'; arn: string };
 }
 
 const Env = z.object({
-  [NOTIFIER_ENV.table]: z.string().min(1),
+  [NOTIFIER_ENV.slackTable]: z.string().min(1),
+  [NOTIFIER_ENV.ledgerTable]: z.string().min(1),
   [NOTIFIER_ENV.channel]: z.string().min(1),
   [NOTIFIER_ENV.token]: z.string().min(1).optional(),
   [NOTIFIER_ENV.tokenParameterName]: z.string().min(1).optional(),
@@ -41,7 +45,13 @@ export function loadNotifierConfig(env: NodeJS.ProcessEnv = process.env): Notifi
       `The Slack notifier has no bot token: set ${NOTIFIER_ENV.tokenSecretArn} or ${NOTIFIER_ENV.tokenParameterName} (or ${NOTIFIER_ENV.token} locally)`,
     );
   }
-  return { tableName: e[NOTIFIER_ENV.table]!, channel: e[NOTIFIER_ENV.channel]!, apiUrl: e[NOTIFIER_ENV.apiUrl], token };
+  return {
+    slackTableName: e[NOTIFIER_ENV.slackTable]!,
+    ledgerTableName: e[NOTIFIER_ENV.ledgerTable]!,
+    channel: e[NOTIFIER_ENV.channel]!,
+    apiUrl: e[NOTIFIER_ENV.apiUrl],
+    token,
+  };
 }
 
 /** `arn:…:secret:deploys/slack-AbCdEf` → `deploys/slack` (Secrets Manager appends 6 characters to the name). */

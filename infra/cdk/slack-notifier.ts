@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,6 +13,7 @@ import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { NOTIFIER_ENV } from '../../domain/notify/env';
+import { SLACK_TABLE } from '../../domain/notify/table';
 import { LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
 import { featureHandlers, rules, type HandlerSpec } from '../../events/topology';
 import { nagResourceName } from './common';
@@ -106,8 +108,8 @@ export interface SlackNotifierProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * What happens to the log group when the stack is deleted.
-   * @default RemovalPolicy.RETAIN
+   * What happens to the log group and the notifier's table when the stack is deleted.
+   * @default RemovalPolicy.RETAIN (as the ledger's default)
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
@@ -127,14 +129,17 @@ export interface SlackNotifierProps {
  * handler (the `slack` feature, which the `Deployomat` construct leaves out): its rules (the
  * spec's subscriptions; archive replays never match, so a replay does not post again) → its queue
  * and dead-letter queue (with an alarm) → its function (entry, timeout, memory and batch size from
- * the spec), with its own role: the ledger table (where it keeps each deploy's message) and read
- * access to the bot token. A dead-lettered notification never rolls a deploy back.
+ * the spec), with its own role; its own table (`<prefix>-slack`: each deploy's message and thread
+ * replies), encrypted like the ledger. The role writes that table only: it reads single ledger
+ * items (GetItem) and the bot token. A dead-lettered notification never rolls a deploy back.
  */
 export class SlackNotifier extends Construct {
   public readonly spec: HandlerSpec;
   public readonly queue: HandlerQueue;
   public readonly rules: events.Rule[];
   public readonly role: iam.Role;
+  /** Where the notifier keeps its messages: the only table it may write. */
+  public readonly table: dynamodb.Table;
   public readonly logGroup: logs.LogGroup;
   public readonly handler: nodejs.NodejsFunction;
 
@@ -173,25 +178,40 @@ export class SlackNotifier extends Construct {
     this.queue.acceptOnlyFrom({ ruleArns: this.rules.map((r) => r.ruleArn) });
 
     const functionName = `${names.bus}-${spec.name}`;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    // A table of its own: with write access to the ledger, its role could rewrite service items
+    // (RoleArn, Plan, ProductionAsgName). Encrypted with the ledger's key, if it has one: one key grant covers both.
+    const encryptionKey = deployomat.table.encryptionKey;
+    this.table = new dynamodb.Table(this, 'Table', {
+      tableName: names.slackTable,
+      partitionKey: { name: SLACK_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SLACK_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: SLACK_TABLE.ttlAttribute,
+      ...(encryptionKey ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey } : {}),
+      removalPolicy,
+    });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Deployomat (${names.bus}) Slack notifier: its messages in the ledger table, the bot token`,
+      description: `Deployomat (${names.bus}) Slack notifier: its own table, ledger items read only, the bot token`,
     });
-    // Its own items (SLACK#…) and the deploy records it reads SkipNotifications from.
-    deployomat.table.grant(this.role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    if (deployomat.table.encryptionKey) {
-      deployomat.table.encryptionKey.grantEncryptDecrypt(this.role);
+    this.table.grant(this.role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // SkipNotifications of a deploy whose request it did not see: one history or service item.
+    deployomat.table.grant(this.role, 'dynamodb:GetItem');
+    if (encryptionKey) {
+      encryptionKey.grantEncryptDecrypt(this.role);
       for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
         Validations.of(this.role).acknowledge({
           id: `AwsSolutions-IAM5[Action::${action}]`,
-          reason: "CDK's standard grant for an encrypted table, on the table's key only.",
+          reason: "CDK's standard grant for an encrypted table, on the key of its table and the ledger only.",
         });
       }
     }
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${functionName}`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
     });
     this.logGroup.grantWrite(this.role);
 
@@ -209,7 +229,8 @@ export class SlackNotifier extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: {
-        [NOTIFIER_ENV.table]: deployomat.table.tableName,
+        [NOTIFIER_ENV.slackTable]: this.table.tableName,
+        [NOTIFIER_ENV.ledgerTable]: deployomat.table.tableName,
         [NOTIFIER_ENV.channel]: props.channel,
         POWERTOOLS_SERVICE_NAME: deployomat.serviceName,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',

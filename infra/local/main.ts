@@ -65,7 +65,7 @@ Deployomat is running locally.
   region     ${LOCAL_REGION}
   account    ${LOCAL_ACCOUNT} (Deployomat), meta 111111111111, workload 222222222222
   bus        ${local.install.busName}
-  ledger     ${local.install.tableName}
+  ledger     ${local.install.tableName}${local.install.slackTableName ? `\n  slack      ${local.install.slackTableName} (the notifier's messages)` : ''}
 
 Start a deploy from another terminal:
   export AWS_ENDPOINT_URL=${endpoint} AWS_REGION=${LOCAL_REGION} AWS_DEFAULT_REGION=${LOCAL_REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local

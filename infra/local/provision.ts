@@ -9,6 +9,8 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateScheduleGroupCommand, ListScheduleGroupsCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { NOTIFIER_ENV } from '../../domain/notify/env';
+import { SLACK_TABLE } from '../../domain/notify/table';
 import { installedHandlers, queuedHandlers, resourceNames, rules, timerHandler, type Feature } from '../../events/topology';
 
 /** What the local runtime provisioned: names, URLs, and the environment the handlers need. */
@@ -19,6 +21,8 @@ export interface LocalInstallation {
   busName: string;
   busArn: string;
   tableName: string;
+  /** The Slack notifier's own table, when the `slack` feature is provisioned. */
+  slackTableName?: string;
   scheduleGroup: string;
   schedulerRoleArn: string;
   queueUrls: Record<string, string>;
@@ -35,6 +39,27 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
   return { url: QueueUrl!, arn: attrs.Attributes!.QueueArn! };
+}
+
+/** A `pk`/`sk` string-keyed table, as the ledger and the notifier's table are (safe to run again). */
+async function createTable(dynamo: DynamoDBClient, name: string, key: { partitionKey: string; sortKey: string }) {
+  await ignore(
+    dynamo.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: key.partitionKey, AttributeType: 'S' },
+          { AttributeName: key.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: key.partitionKey, KeyType: 'HASH' },
+          { AttributeName: key.sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    ),
+    ResourceInUseException,
+  );
 }
 
 const ignore = async (p: Promise<unknown>, ...errors: (new (...a: never[]) => Error)[]) => {
@@ -56,7 +81,8 @@ export function featuresFromEnv(env: NodeJS.ProcessEnv = process.env): Feature[]
 /**
  * Creates Deployomat's control plane in the emulator from the topology declaration — the same
  * list the CDK stack is built from: bus + archive, per handler a queue with its DLQ and the rule
- * that feeds it, the ledger table and the schedule group. Safe to run again.
+ * that feeds it, the ledger table and the schedule group (and the tables of the features provisioned:
+ * `slack`, the notifier's). Safe to run again.
  */
 export async function provision(opts: {
   prefix?: string;
@@ -100,23 +126,10 @@ export async function provision(opts: {
     );
   }
 
-  await ignore(
-    dynamo.send(
-      new CreateTableCommand({
-        TableName: names.table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    ),
-    ResourceInUseException,
-  );
+  await createTable(dynamo, names.table, { partitionKey: 'pk', sortKey: 'sk' });
+  // The notifier's own table, as SlackNotifier creates it (it never writes the ledger).
+  const slack = features.includes('slack');
+  if (slack) await createTable(dynamo, names.slackTable, SLACK_TABLE);
 
   // Look first: the emulator silently replaces an existing group and drops its schedules.
   const groups = await scheduler.send(new ListScheduleGroupsCommand({ NamePrefix: names.scheduleGroup }));
@@ -134,6 +147,7 @@ export async function provision(opts: {
     busName: names.bus,
     busArn,
     tableName: names.table,
+    ...(slack ? { slackTableName: names.slackTable } : {}),
     scheduleGroup: names.scheduleGroup,
     schedulerRoleArn,
     queueUrls,
@@ -149,6 +163,7 @@ export async function provision(opts: {
       DEPLOYOMAT_TIMER_QUEUE_ARN: timerQueueArn,
       DEPLOYOMAT_SCHEDULE_GROUP: names.scheduleGroup,
       DEPLOYOMAT_SCHEDULER_ROLE_ARN: schedulerRoleArn,
+      ...(slack ? { [NOTIFIER_ENV.slackTable]: names.slackTable } : {}),
     },
   };
 }

@@ -265,10 +265,11 @@ describe('Notify: formatting', () => {
 });
 
 describe('Notify: configuration', () => {
-  const env = { DEPLOYOMAT_TABLE_NAME: 't', DEPLOYOMAT_SLACK_CHANNEL: 'C123' };
+  const env = { DEPLOYOMAT_SLACK_TABLE_NAME: 's', DEPLOYOMAT_TABLE_NAME: 't', DEPLOYOMAT_SLACK_CHANNEL: 'C123' };
   it('takes the token from the environment locally, else reads it by reference', () => {
     expect(loadNotifierConfig({ ...env, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: 'http://127.0.0.1:1/api/' })).toEqual({
-      tableName: 't',
+      slackTableName: 's',
+      ledgerTableName: 't',
       channel: 'C123',
       apiUrl: 'http://127.0.0.1:1/api/',
       token: { kind: 'value', value: 'xoxb-1' },
@@ -282,7 +283,10 @@ describe('Notify: configuration', () => {
 
   it('says what is missing', () => {
     expect(() => loadNotifierConfig(env)).toThrow(/no bot token: set SLACK_BOT_TOKEN_SECRET_ARN or SLACK_BOT_TOKEN_PARAMETER_NAME/);
-    expect(() => loadNotifierConfig({ SLACK_BOT_TOKEN: 'x' })).toThrow(/check DEPLOYOMAT_TABLE_NAME, DEPLOYOMAT_SLACK_CHANNEL/);
+    expect(() => loadNotifierConfig({ SLACK_BOT_TOKEN: 'x' })).toThrow(/check DEPLOYOMAT_SLACK_TABLE_NAME, DEPLOYOMAT_TABLE_NAME, DEPLOYOMAT_SLACK_CHANNEL/);
+    // A notifier configured before it had a table of its own: it does not fall back to the ledger.
+    const { DEPLOYOMAT_SLACK_TABLE_NAME: _, ...ledgerOnly } = env;
+    expect(() => loadNotifierConfig({ ...ledgerOnly, SLACK_BOT_TOKEN: 'x' })).toThrow(/check DEPLOYOMAT_SLACK_TABLE_NAME$/);
   });
 
   it("names a secret by its ARN's name, without Secrets Manager's suffix", () => {

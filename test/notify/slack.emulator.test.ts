@@ -1,3 +1,4 @@
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
 import { Ledger } from '../../domain/ledger';
@@ -5,6 +6,7 @@ import { Conversations } from '../../domain/notify/conversation';
 import { parseNotifyEvent, type NotifyEvent } from '../../domain/notify/events';
 import { notify } from '../../domain/notify/notify';
 import type { SlackMessage, SlackPort } from '../../domain/notify/slack';
+import { allPages } from '../../infra/local/pages';
 import { seedService, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
 import { startSlackStandIn, type SlackCall, type SlackStandIn } from './slack-stand-in';
@@ -37,7 +39,8 @@ describe('Slack notifier (emulator + Slack stand-in)', () => {
     await slack?.close();
   });
 
-  const conversations = () => new Conversations(controlPlaneClients().dynamo, t.local.install.tableName, 45_000);
+  // The notifier's own table: it only reads the ledger.
+  const conversations = () => new Conversations(controlPlaneClients().dynamo, t.local.install.slackTableName!, 45_000);
   const subject = (id: string, kind: 'deploy' | 'undeploy' = 'deploy') => ({ kind, id, account: slug, service });
 
   /** Waits until the notifier has folded `type` into the deploy's conversation, then for Slack to go quiet. */
@@ -283,5 +286,19 @@ describe('Slack notifier (emulator + Slack stand-in)', () => {
       m(/^reply: ✅ Undeployed in \d+ s$/),
       m(new RegExp(`^post: ⛔ Cancel of \\*shop\\* on \\*${slug}\\* rejected / Nothing was changed$`)),
     ]);
+  });
+
+  // Issue #12, finding 8: its role may not write the ledger, so nothing of it may be there.
+  it('kept every message, reply and notice in its own table, none in the ledger', async () => {
+    const scan = (table: string) => allPages(paginateScan({ client: controlPlaneClients().dynamo }, { TableName: table, ConsistentRead: true }), (p) => p.Items);
+    const isSlack = (i: Record<string, unknown>) => String(i.sk).startsWith('SLACK#') || i.pk === 'SLACK#NOTICE';
+
+    const [ledger, own] = await Promise.all([scan(t.local.install.tableName), scan(t.local.install.slackTableName!)]);
+
+    expect(ledger.filter(isSlack)).toEqual([]);
+    expect(ledger.some((i) => i.sk === 'SERVICE')).toBe(true);
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every(isSlack)).toBe(true);
+    expect(own.some((i) => i.pk === 'SLACK#NOTICE')).toBe(true);
   });
 });
