@@ -44,6 +44,17 @@ export const isFinished = (phase: Phase) => FINISHED_PHASES.includes(phase);
 
 
 /** What the deploy was asked to do: written when it takes the service. */
+/**
+ * What a service's production consists of, as Deployomat recorded it when it created it: the only
+ * target groups and rules a finish or an undeploy ever deletes (whatever is attached now).
+ */
+export const ProductionRecord = z.object({
+  AsgName: z.string(),
+  TargetGroupArns: z.array(z.string()),
+  RuleArns: z.array(z.string()),
+});
+export type ProductionRecord = z.output<typeof ProductionRecord>;
+
 export const DeployRequest = z.object({
   DeployId: z.string(),
   AmiId: z.string(),
@@ -56,6 +67,8 @@ export const DeployRequest = z.object({
   Org: z.string(),
   ListenerArns: z.array(z.string()),
   RequestedBy: z.string().optional(),
+  /** Production as the ledger recorded it when this deploy took the service (absent: none, or not known). */
+  Production: ProductionRecord.optional(),
 });
 export type DeployRequest = z.output<typeof DeployRequest>;
 
@@ -83,7 +96,7 @@ export const DeployPlan = z.object({
   /** Min size to restore once the deploy is production (the template's `<org>:min_size`). */
   SteadyMinSize: z.number().int(),
   ProductionAsgName: z.string().optional(),
-  /** Every target group of the production ASG: deleted with it once this deploy is production. */
+  /** Production's target groups as the ledger recorded them: deleted with it once this deploy is production. */
   ProductionTargetGroupArns: z.array(z.string()),
   Rollout: z.enum(['web', 'first-web', 'non-web']),
   Rules: z.array(z.custom<LiveRule>((v) => typeof v === 'object' && v !== null && 'ruleArn' in v)),
@@ -142,6 +155,20 @@ export function wasReleased(state: ServiceState | undefined, kind: Waiting['Kind
   if (request === null || typeof request !== 'object') return false;
   const hash = requestHash(request as Record<string, unknown>);
   return (state?.Released ?? []).some((r) => r.Kind === kind && r.Id === id && r.RequestHash === hash);
+}
+
+/**
+ * The service's production as recorded: by the deploy that made it (its plan, while it is the
+ * last one), or by the deploy that took the service after it (its request). Undefined when there
+ * is no production or the ledger does not know (a rollback before 0.2 replaced the plan).
+ */
+export function recordedProduction(state: ServiceState | undefined): ProductionRecord | undefined {
+  if (!state?.ProductionAsgName) return undefined;
+  const plan = state.Plan;
+  if (plan?.AsgName === state.ProductionAsgName) {
+    return { AsgName: plan.AsgName, TargetGroupArns: plan.TargetGroups.map((t) => t.Arn), RuleArns: plan.Rules.map((r) => r.ruleArn) };
+  }
+  return state.Request.Production?.AsgName === state.ProductionAsgName ? state.Request.Production : undefined;
 }
 
 export const ServiceState = z.object({
@@ -268,7 +295,12 @@ export class Ledger {
    * Makes `request` the service's active deploy, if no other deploy is in flight and the service
    * is not being undeployed. Returns false if someone else holds it (or this deploy already ran).
    */
-  async take(key: ServiceKey, request: DeployRequest, cause: string): Promise<boolean> {
+  /**
+   * Takes the service for `request` if it is free and its production is still the one the request
+   * recorded (`request.Production`, read from `ProductionAsgName`), so what a finish deletes is
+   * what production was when the deploy started.
+   */
+  async take(key: ServiceKey, request: DeployRequest, cause: string, expectProductionAsg: string): Promise<boolean> {
     const now = new Date().toISOString();
     const update = assignments('t', {
       AccountCanonicalSlug: key.AccountCanonicalSlug,
@@ -292,7 +324,9 @@ export class Ledger {
                 TableName: this.table,
                 Key: { pk: pk(key), sk: SERVICE_SK },
                 // Free: never deployed, or the last deploy finished, left no deploying ASG, and no undeploy runs.
-                ConditionExpression: `attribute_not_exists(pk) OR (#phase IN (${finished}) AND #deployAsg = :empty AND #undeploy <> :undeploying)`,
+                ConditionExpression:
+                  `attribute_not_exists(pk) OR (#phase IN (${finished}) AND #deployAsg = :empty AND #undeploy <> :undeploying ` +
+                  'AND (attribute_not_exists(#prodAsg) OR #prodAsg = :expectProd))',
                 UpdateExpression:
                   `SET ${update.expression}, #prodAsg = if_not_exists(#prodAsg, :empty), #undeploy = if_not_exists(#undeploy, :empty) ` +
                   'REMOVE #plan, #rollback, #lastError, #progress, #paused, #pausedSeconds, #promoted',
@@ -315,6 +349,7 @@ export class Ledger {
                   ...finishedValues,
                   ':empty': '',
                   ':undeploying': 'undeploying',
+                  ':expectProd': expectProductionAsg,
                 },
               },
             },

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeployFailure } from '../errors';
 import { weightsAtPercent } from '../weights';
-import { DEPLOY_ID_TAG, mergeTags, tagValue, type Tag } from './tags';
+import { DEPLOY_ID_TAG, mergeTags, OWNER_TAG, tagValue, type Tag } from './tags';
 
 /**
  * Listener rules are where traffic shifts. The user keeps an *exemplar* rule at
@@ -130,6 +130,57 @@ export async function planRules(
     }
   }
   return changes;
+}
+
+/** Tags of many resources (DescribeTags takes 20 ARNs at a time). */
+async function tagsOf(elb: ElasticLoadBalancingV2Client, arns: string[]): Promise<Map<string, { Key?: string; Value?: string }[]>> {
+  const tags = new Map<string, { Key?: string; Value?: string }[]>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const out = await elb.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    for (const d of out.TagDescriptions ?? []) if (d.ResourceArn) tags.set(d.ResourceArn, d.Tags ?? []);
+  }
+  return tags;
+}
+
+/**
+ * Reads only: every live rule at this service's priorities that is not this service's — tagged
+ * for another service, or (untagged, made before owner tags) forwarding to a target group that
+ * is neither tagged for this service nor recorded as its production. A deploy would re-weight
+ * such a rule, i.e. take another service's traffic: the reasons to reject it.
+ */
+export async function foreignLiveRules(
+  elb: ElasticLoadBalancingV2Client,
+  a: { listenerArns: string[]; templateTargetGroupArns: string[]; owner: string; productionTargetGroupArns: string[] },
+): Promise<string[]> {
+  const live: { listenerArn: string; rule: Rule }[] = [];
+  for (const listenerArn of a.listenerArns) {
+    const rules = await listRules(elb, listenerArn);
+    for (const exemplar of rules) {
+      if (exemplar.IsDefault || !forwardTargets(forwardAction(exemplar)).some((t) => a.templateTargetGroupArns.includes(t.arn))) continue;
+      const rule = rules.find((r) => r.Priority === String(Number(exemplar.Priority) - EXEMPLAR_PRIORITY_OFFSET));
+      if (rule?.RuleArn) live.push({ listenerArn, rule });
+    }
+  }
+  if (!live.length) return [];
+  const targetsOf = (rule: Rule) => forwardTargets(forwardAction(rule)).map((t) => t.arn);
+  const tags = await tagsOf(elb, [...new Set(live.flatMap(({ rule }) => [rule.RuleArn!, ...targetsOf(rule)]))]);
+  const reasons: string[] = [];
+  for (const { listenerArn, rule } of live) {
+    const at = `Rule ${rule.RuleArn} at priority ${rule.Priority} on listener ${listenerArn}`;
+    const ruleOwner = tagValue(tags.get(rule.RuleArn!), OWNER_TAG);
+    if (ruleOwner === a.owner) continue;
+    if (ruleOwner !== undefined) {
+      reasons.push(`${at} belongs to ${ruleOwner} (${OWNER_TAG} tag), not ${a.owner}: choose another priority for the exemplar rule`);
+      continue;
+    }
+    const foreign = targetsOf(rule).filter((arn) => !a.productionTargetGroupArns.includes(arn) && tagValue(tags.get(arn), OWNER_TAG) !== a.owner);
+    if (foreign.length) {
+      reasons.push(
+        `${at} forwards to ${foreign.join(', ')}, which ${foreign.length > 1 ? 'are' : 'is'} not ${a.owner}'s: move the exemplar rule, or tag the rule ${OWNER_TAG}=${a.owner} if it is this service's`,
+      );
+    }
+  }
+  return reasons;
 }
 
 /**
@@ -267,7 +318,13 @@ export async function readRuleWeights(elb: ElasticLoadBalancingV2Client, ruleArn
  */
 export async function restoreRules(
   elb: ElasticLoadBalancingV2Client,
-  args: { listenerArns: string[]; deployingTargetGroupArns: string[]; productionOf: (deployingArn: string) => string | undefined },
+  args: {
+    listenerArns: string[];
+    deployingTargetGroupArns: string[];
+    productionOf: (deployingArn: string) => string | undefined;
+    /** Whether the deploy created this rule (only such a rule is ever deleted). */
+    createdByDeploy: (ruleArn: string) => Promise<boolean>;
+  },
 ): Promise<{ restored: string[]; deleted: string[] }> {
   const restored: string[] = [];
   const deleted: string[] = [];
@@ -280,7 +337,7 @@ export async function restoreRules(
       if (production) {
         await forwardOnly(elb, { ruleArn: rule.RuleArn!, actions: (rule.Actions ?? []).filter((a) => a.Type !== 'forward'), stickiness: forwardAction(rule)?.ForwardConfig?.TargetGroupStickinessConfig }, production);
         restored.push(rule.RuleArn!);
-      } else {
+      } else if (await args.createdByDeploy(rule.RuleArn!)) {
         await deleteRule(elb, rule.RuleArn!);
         deleted.push(rule.RuleArn!);
       }
@@ -289,17 +346,34 @@ export async function restoreRules(
   return { restored, deleted };
 }
 
-/** Deletes every non-default rule on the listeners that forwards to any of `targetGroupArns`. */
-export async function deleteRulesForwardingTo(elb: ElasticLoadBalancingV2Client, listenerArns: string[], targetGroupArns: string[]): Promise<string[]> {
+/**
+ * Deletes the recorded rules (`ruleArns`) that still forward to the recorded target groups only;
+ * a rule someone re-pointed elsewhere meanwhile is left alone (it serves someone else now).
+ */
+export async function deleteRecordedRules(
+  elb: ElasticLoadBalancingV2Client,
+  a: { listenerArns: string[]; ruleArns: string[]; targetGroupArns: string[] },
+): Promise<{ deleted: string[]; kept: string[] }> {
   const deleted: string[] = [];
-  for (const listenerArn of listenerArns) {
+  const kept: string[] = [];
+  for (const listenerArn of a.listenerArns) {
     for (const rule of await listRules(elb, listenerArn)) {
-      if (rule.IsDefault || !forwardTargets(forwardAction(rule)).some((t) => targetGroupArns.includes(t.arn))) continue;
+      if (rule.IsDefault || !a.ruleArns.includes(rule.RuleArn!)) continue;
+      const targets = forwardTargets(forwardAction(rule));
+      if (!targets.length || targets.some((t) => !a.targetGroupArns.includes(t.arn))) {
+        kept.push(rule.RuleArn!);
+        continue;
+      }
       await deleteRule(elb, rule.RuleArn!);
       deleted.push(rule.RuleArn!);
     }
   }
-  return deleted;
+  return { deleted, kept };
+}
+
+/** Whether a rule carries this deploy's id tag (it created the rule). */
+export async function ruleCreatedBy(elb: ElasticLoadBalancingV2Client, ruleArn: string, deployId: string): Promise<boolean> {
+  return tagValue((await tagsOf(elb, [ruleArn])).get(ruleArn), DEPLOY_ID_TAG) === deployId;
 }
 
 async function deleteRule(elb: ElasticLoadBalancingV2Client, ruleArn: string) {

@@ -2,7 +2,7 @@ import type { DetailInput } from '../../events/catalog';
 import type { DeployRequested } from '../../events/client';
 import { describeAsg, inServiceCount, productionCapacity } from '../aws/auto-scaling';
 import { planRules } from '../aws/listener-rules';
-import { isActiveDeploy, type ServiceState } from '../ledger';
+import { isActiveDeploy, recordedProduction, type ServiceState } from '../ledger';
 import { asgName, nextDeployTimestamp, targetGroupName } from '../naming';
 import { deployMinSize, productionHoldSize, sizeTags } from '../sizes';
 import { stepCount } from '../weights';
@@ -69,7 +69,7 @@ export async function planDeploy(
     Rollout: rollout,
     Steps: rollout === 'web' ? stepCount(input.DeployConfig.TrafficShiftPerStep) : 0,
     ProductionAsgName: production?.AutoScalingGroupName,
-    ProductionTargetGroupArns: production?.TargetGroupARNs ?? [],
+    ProductionTargetGroupArns: production ? (recordedProduction(state)?.TargetGroupArns ?? []) : [],
     ProductionMinSizeDuringDeploy: production ? productionHoldSize(sizes, inServiceCount(production), production.MaxSize) : undefined,
     RollbackAlarms: r.alarms.map((a) => ({ Name: a.name, State: a.state })),
     AllowUndeploy: r.allowUndeploy,

@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../../events/envelope';
 import { publish } from '../../events/publish';
 import { deleteOwnedAsg, describeAsg, setMinSize } from '../aws/auto-scaling';
 import { workloadAs, type WorkloadClients } from '../aws/clients';
-import { restoreRules } from '../aws/listener-rules';
+import { restoreRules, ruleCreatedBy } from '../aws/listener-rules';
 import { deleteTargetGroup, findOwnedTargetGroup } from '../aws/target-groups';
 import { interrupt, refOf, runStep, type StepContext, type StepOutcome } from '../advance';
 import { deadlineTimer } from '../deadline';
@@ -115,10 +115,13 @@ async function targetGroupsOf(w: WorkloadClients, state: ServiceState) {
 async function restoreAll(w: WorkloadClients, state: ServiceState, groups: { Arn: string; Production?: string }[]) {
   if (!groups.length) return { restored: [], deleted: [] };
   const productionOf = new Map(groups.map((g) => [g.Arn, g.Production]));
+  // Rules this deploy created (recorded in its plan, or tagged with its id if it stopped before the plan was written).
+  const created = new Set((state.Plan?.Rules ?? []).filter((r) => !r.productionTargetGroupArn).map((r) => r.ruleArn));
   return restoreRules(w.elb, {
     listenerArns: state.Request.ListenerArns,
     deployingTargetGroupArns: groups.map((g) => g.Arn),
     productionOf: (arn) => productionOf.get(arn),
+    createdByDeploy: async (ruleArn) => created.has(ruleArn) || (await ruleCreatedBy(w.elb, ruleArn, state.ActiveDeployId)),
   });
 }
 

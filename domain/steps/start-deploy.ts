@@ -10,7 +10,7 @@ import { listenerArns, resolveAccount, type Account } from '../aws/accounts';
 import { cloneAsg, describeAsg, inServiceCount, productionCapacity, setMinSize } from '../aws/auto-scaling';
 import { assertImageAllowed, newestImageByPrefix } from '../aws/images';
 import { createImageVersion, describeLaunchSource, resolveExistingVersion } from '../aws/launch-template';
-import { planRules, prepareRules } from '../aws/listener-rules';
+import { foreignLiveRules, planRules, prepareRules } from '../aws/listener-rules';
 import { deployTags, OWNER_TAG, ownerOf, tagValue } from '../aws/tags';
 import { launchOwnershipProblems } from '../ownership';
 import { cloneTargetGroup } from '../aws/target-groups';
@@ -18,7 +18,7 @@ import { interrupt, runStep, refOf, type Guard, type StepContext, type StepOutco
 import { DeployFailure, RejectedError } from '../errors';
 import { describeAlarmStates, type AlarmState } from '../aws/alarms';
 import { planDeploy } from './plan-deploy';
-import { isActiveDeploy, isFinished, wasReleased, type DeployPlan, type DeployRequest, type ServiceKey, type ServiceState } from '../ledger';
+import { isActiveDeploy, isFinished, recordedProduction, wasReleased, type DeployPlan, type DeployRequest, type ProductionRecord, type ServiceKey, type ServiceState } from '../ledger';
 import { echoFields } from './echo';
 import { supersedeWaiting } from './waiting';
 import { asgName, MAX_TARGET_GROUPS, nextDeployTimestamp, targetGroupName, templateAsgName } from '../naming';
@@ -73,7 +73,9 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
   }
   if (state?.ActiveDeployId === deployId) {
     // Redelivered after taking the service: resolve again (read-only) and carry on where it stopped.
-    return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, async (s, guard) => cloneService(ctx, s, await resolve(ctx, input, deployId), guard));
+    return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, async (s, guard) =>
+      cloneService(ctx, s, await resolve(ctx, input, deployId, s.Request.Production), guard),
+    );
   }
   if (input.DeployConfig.DryRun) return planOnly(ctx, envelope, input, deployId, state);
   if (await ctx.ledger.getDeployment(key, deployId)) {
@@ -82,24 +84,28 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
   }
   let resolved: Resolved;
   try {
-    resolved = await resolve(ctx, input, deployId);
+    resolved = await resolve(ctx, input, deployId, recordedProduction(state));
   } catch (err) {
     if (err instanceof RejectedError) return reject(ctx, envelope, err.reasons, deployId);
     throw err;
   }
-  const request: DeployRequest = {
+  const requestFor = (current: ServiceState | undefined): DeployRequest => ({
     DeployId: deployId,
     AmiId: input.AmiId,
     Config: input.DeployConfig,
     StartedAt: new Date().toISOString(),
-    Timestamp: nextDeployTimestamp(new Date(), state?.Request.Timestamp),
+    Timestamp: nextDeployTimestamp(new Date(), current?.Request.Timestamp),
     RoleArn: resolved.account.roleArn,
     Org: resolved.account.org,
     ListenerArns: resolved.listeners,
     RequestedBy: input.RequestedBy,
-  };
+    // What a finish will delete: production as recorded now (take() checks it is still production).
+    Production: recordedProduction(current),
+  });
+  let current = state;
   for (let attempt = 1; attempt <= 5; attempt++) {
-    if (await ctx.ledger.take(key, request, envelope.id)) {
+    const request = requestFor(current);
+    if (await ctx.ledger.take(key, request, envelope.id, current?.ProductionAsgName ?? '')) {
       return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
     }
     const holder = await ctx.ledger.getService(key);
@@ -108,6 +114,7 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
       // A twin delivery took it a moment ago; the ledger lets only one of us act.
       return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
     }
+    current = holder;
     if (isFinished(holder.Phase)) continue; // it finished in between: try again
     if (await onConcurrentDeploy(ctx, key, request, input, holder)) return;
   }
@@ -117,7 +124,11 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
 /** The account of a role ARN (`arn:aws:iam::<account>:role/...`). */
 const accountIdOf = (roleArn: string) => roleArn.split(':')[4] ?? '';
 
-export async function resolve(ctx: StepContext, input: DeployRequested, deployId: string): Promise<Resolved> {
+/**
+ * Reads everything the deploy needs and checks it may go ahead; `production` is the service's
+ * production as the ledger recorded it (its target groups are the service's own).
+ */
+export async function resolve(ctx: StepContext, input: DeployRequested, deployId: string, production: ProductionRecord | undefined): Promise<Resolved> {
   const metaCredentials = ctx.cfg.metaRoleArn
     ? await assumeRole({
         roleArn: ctx.cfg.metaRoleArn,
@@ -187,6 +198,17 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
     instanceProfile: profileName ? await instanceProfileRoles(iamClient(credentials), profileName, servicePath) : undefined,
     requireOwnerTags: ctx.cfg.requireOwnerTags,
   });
+  if (listeners.length && template.TargetGroupARNs?.length) {
+    // A live rule at this service's priority that is another's would be re-weighted: its traffic taken.
+    problems.push(
+      ...(await foreignLiveRules(workload.elb, {
+        listenerArns: listeners,
+        templateTargetGroupArns: template.TargetGroupARNs,
+        owner: ownerOf(input),
+        productionTargetGroupArns: production?.TargetGroupArns ?? [],
+      })),
+    );
+  }
   if (problems.length) throw new RejectedError(problems);
   return { account, workload, template, launchTemplateId, listeners, amiId, existingVersion, sourceVersion: source.version, allowUndeploy, alarms };
 }
@@ -216,6 +238,11 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
   }
 
   const production = state.ProductionAsgName ? await describeAsg(autoscaling, state.ProductionAsgName) : undefined;
+  // Deleted at the finish: production's target groups as recorded, not whatever is attached to it now.
+  const recorded = state.Request.Production?.AsgName === state.ProductionAsgName ? state.Request.Production : undefined;
+  if (production && !recorded) {
+    ctx.log.warn('The ledger does not record production\'s target groups (a rollback before 0.2): the finish will leave them', { production: state.ProductionAsgName });
+  }
   const sizes = sizeTags(r.template.Tags, r.account.org);
   const minSize = deployMinSize(sizes, productionCapacity(production));
   const name = asgName(state.ServiceName, request.Timestamp);
@@ -264,7 +291,7 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
     MaxSize: sizes.maxSize,
     SteadyMinSize: sizes.minSize,
     ProductionAsgName: production?.AutoScalingGroupName,
-    ProductionTargetGroupArns: production?.TargetGroupARNs ?? [],
+    ProductionTargetGroupArns: production ? (recorded?.TargetGroupArns ?? []) : [],
     Rollout: rollout,
     Rules: rules,
     HealthDeadline: new Date(Date.now() + request.Config.HealthTimeout * 1000).toISOString(),
@@ -300,7 +327,7 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
 /** DryRun: resolve and plan by reading only → DeployPlanned (or DeployRejected); the ledger and AWS stay as they are. */
 async function planOnly(ctx: StepContext, envelope: EventEnvelope, input: DeployRequested, deployId: string, state: ServiceState | undefined) {
   try {
-    const resolved = await resolve(ctx, input, deployId);
+    const resolved = await resolve(ctx, input, deployId, recordedProduction(state));
     const requestedAt = Number.isNaN(Date.parse(envelope.time)) ? new Date() : new Date(envelope.time);
     const planned = await planDeploy(input, deployId, resolved, state, requestedAt);
     ctx.log.info('Dry run planned', { rollout: planned.Rollout, rules: planned.Rules.length, warnings: planned.Warnings.length });

@@ -2,20 +2,20 @@ import { parseCommand, UndeployRequested } from '../../events/client';
 import type { EventEnvelope } from '../../events/envelope';
 import { QueuedUndeployReady } from '../../events/lifecycle';
 import { publish } from '../../events/publish';
-import { deleteAsg, describeAsg } from '../aws/auto-scaling';
+import { deleteAsg } from '../aws/auto-scaling';
 import { workloadAs } from '../aws/clients';
-import { deleteRulesForwardingTo } from '../aws/listener-rules';
+import { deleteRecordedRules } from '../aws/listener-rules';
 import { deleteTargetGroup } from '../aws/target-groups';
 import { interrupt, runStep, type StepContext, type StepOutcome } from '../advance';
-import { isActiveDeploy, isFinished, wasReleased, type ServiceKey } from '../ledger';
+import { isActiveDeploy, isFinished, recordedProduction, wasReleased, type ServiceKey } from '../ledger';
 import { clearAutomaticUndeploy } from '../undeploy-schedule';
 import { echoFields } from './echo';
 import { supersedeWaiting } from './waiting';
 
 /**
- * UndeployRequested → delete everything of the service Deployomat manages: every listener rule
- * forwarding to production, the production ASG and its target groups, the automatic-undeploy
- * schedule; the service's ledger state is cleared → UndeployCompleted.
+ * UndeployRequested → delete everything of the service Deployomat manages, as the ledger recorded
+ * it: production's listener rules (those still forwarding to its target groups only), the
+ * production ASG and its target groups, the automatic-undeploy schedule; the service's ledger state is cleared → UndeployCompleted.
  * "Lift the safety, then press the button": allowed only if the last deploy allowed it.
  */
 export async function startUndeploy(ctx: StepContext, envelope: EventEnvelope): Promise<void> {
@@ -71,6 +71,11 @@ export async function startUndeploy(ctx: StepContext, envelope: EventEnvelope): 
         `Undeploy of ${where} is not allowed: its last deploy (${state.Request.DeployId}) did not allow it (DeployConfig.AllowUndeploy is false, or the account's environment is production). Deploy with DeployConfig.AllowUndeploy: true first`,
       ]);
     }
+    if (!recordedProduction(state)) {
+      return rejectUndeploy(ctx, request, undeployId, [
+        `The ledger does not record which target groups and rules are ${where}'s production (${state.ProductionAsgName}; its last deploy was rolled back before Deployomat 0.2 recorded them), and an undeploy deletes only what it records. Deploy ${key.ServiceName} once more, then undeploy`,
+      ]);
+    }
     if (isFinished(state.Phase) && (await ctx.ledger.takeForUndeploy(key, undeployId, envelope.id, input))) {
       return undeploy(ctx, key, undeployId);
     }
@@ -82,11 +87,14 @@ async function undeploy(ctx: StepContext, key: ServiceKey, undeployId: string) {
   await runStep(ctx, { ...key, DeployId: undeployId, Seq: 0 }, async (state): Promise<StepOutcome> => {
     // The last deploy recorded the workload role and listeners: no lookups needed.
     const w = await workloadAs(state.Request.RoleArn, undeployId, state);
-    const production = await describeAsg(w.autoscaling, state.ProductionAsgName);
-    // The last deploy's plan names production's target group even if a retry finds the ASG gone.
-    const recorded = state.Plan?.AsgName === state.ProductionAsgName ? state.Plan.TargetGroups.map((t) => t.Arn) : [];
-    const targetGroups = [...new Set([...(production?.TargetGroupARNs ?? []), ...recorded])];
-    const deletedRules = targetGroups.length ? await deleteRulesForwardingTo(w.elb, state.Request.ListenerArns, targetGroups) : [];
+    // Only what the ledger recorded as production is deleted, never what happens to be attached now.
+    const recorded = recordedProduction(state);
+    const targetGroups = recorded?.TargetGroupArns ?? [];
+    const rules = targetGroups.length
+      ? await deleteRecordedRules(w.elb, { listenerArns: state.Request.ListenerArns, ruleArns: recorded!.RuleArns, targetGroupArns: targetGroups })
+      : { deleted: [], kept: [] };
+    if (rules.kept.length) ctx.log.warn('Left recorded rules that forward elsewhere now', { kept: rules.kept });
+    const deletedRules = rules.deleted;
     await deleteAsg(w.autoscaling, state.ProductionAsgName);
     for (const arn of targetGroups) await deleteTargetGroup(w.elb, arn);
     await clearAutomaticUndeploy(ctx.cp, ctx.cfg, key);

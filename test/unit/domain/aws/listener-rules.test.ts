@@ -71,7 +71,7 @@ describe('Function: planRules', () => {
 });
 
 describe('Function: restoreRules', () => {
-  it('puts split rules back on their production group, coalesced ones on the recorded production, and deletes rules a first deploy created', async () => {
+  it('puts split rules back on their production group, coalesced ones on the recorded production, and deletes only rules the deploy created', async () => {
     elbMock.on(DescribeRulesCommand).resolves({
       Rules: [
         defaultRule,
@@ -79,6 +79,8 @@ describe('Function: restoreRules', () => {
         rule('rule/grpc-live', '11', [[GRPC_N, 100]]),
         rule('rule/new-only', '12', [['tg/extra-new', 100]]),
         rule('rule/untouched', '13', [['tg/unrelated', 1]]),
+        // Someone else's rule pointed at the deploy's group: not the deploy's to delete.
+        rule('rule/foreign', '14', [['tg/extra-new', 100]]),
       ],
     });
     elbMock.on(ModifyRuleCommand).resolves({});
@@ -89,6 +91,7 @@ describe('Function: restoreRules', () => {
       listenerArns: [LISTENER],
       deployingTargetGroupArns: [HTTP_N, GRPC_N, 'tg/extra-new'],
       productionOf: (arn) => production[arn],
+      createdByDeploy: async (arn) => arn === 'rule/new-only',
     });
 
     expect(result).toEqual({ restored: ['rule/http-live', 'rule/grpc-live'], deleted: ['rule/new-only'] });
