@@ -44,6 +44,13 @@ export interface HandlerSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   /**
+   * How many invocations may run at once. `max`: the queue's event source never runs more (SQS
+   * maximum concurrency, 2-1000), so a flood of one command cannot take the account's whole Lambda
+   * concurrency. `reserved`: concurrency set aside for this function (and its cap) — the rollback
+   * path keeps capacity while the rest of the account is flooded.
+   */
+  readonly concurrency: { readonly max: number; readonly reserved?: number };
+  /**
    * An optional feature this handler belongs to. Core installations leave feature handlers out
    * (the `Deployomat` construct, and the local runtime unless the feature is switched on); each
    * feature has its own way in: `slack` is built by the `SlackNotifier` CDK construct, and run
@@ -63,6 +70,9 @@ export type Feature = 'slack';
 
 const standardQueue = { visibilityTimeoutSeconds: 90, maxReceiveCount: 5, batchSize: 10 } as const;
 
+/** The rollback path runs on capacity of its own: a flood of deploys must not delay a rollback. */
+const ROLLBACK_PATH = { max: 5, reserved: 5 } as const;
+
 const ofSource = (source: string) => (Object.keys(catalog) as DetailType[]).filter((t) => catalog[t].source === source);
 
 export const handlers: readonly HandlerSpec[] = [
@@ -81,6 +91,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: { ...standardQueue, batchSize: 1 },
     timeoutSeconds: 60,
     memoryMb: 512,
+    concurrency: { max: 5 },
   },
   {
     name: 'check-health',
@@ -89,6 +100,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
+    concurrency: { max: 10 },
   },
   {
     name: 'shift-traffic',
@@ -97,6 +109,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
+    concurrency: { max: 10 },
   },
   {
     name: 'finish-deploy',
@@ -105,6 +118,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 60,
     memoryMb: 256,
+    concurrency: { max: 5 },
   },
   {
     // The alarm checks of a bake with RollbackAlarms.
@@ -114,6 +128,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
+    concurrency: { max: 5 },
   },
   {
     // Pause, resume and promote a running rollout.
@@ -123,6 +138,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
+    concurrency: { max: 5 },
   },
   {
     name: 'start-rollback',
@@ -137,6 +153,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
+    concurrency: ROLLBACK_PATH,
   },
   {
     name: 'restore-traffic',
@@ -145,6 +162,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 60,
     memoryMb: 256,
+    concurrency: ROLLBACK_PATH,
   },
   {
     name: 'finish-rollback',
@@ -153,6 +171,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 60,
     memoryMb: 256,
+    concurrency: ROLLBACK_PATH,
   },
   {
     name: 'undeploy',
@@ -167,6 +186,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: { ...standardQueue, batchSize: 1 },
     timeoutSeconds: 60,
     memoryMb: 256,
+    concurrency: { max: 5 },
   },
   {
     // Reads every other handler's DLQ: a message that exhausted its retries rolls its deploy back.
@@ -176,6 +196,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: { ...standardQueue, batchSize: 1 },
     timeoutSeconds: 30,
     memoryMb: 256,
+    concurrency: { max: 2, reserved: 4 },
   },
   {
     // The audit history: a projection of every event, replays included (they rebuild it).
@@ -192,6 +213,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
+    concurrency: { max: 10 },
   },
   {
     // Feature `slack`: one Slack message per deploy/undeploy, updated in place, with a thread of
@@ -231,10 +253,12 @@ export const handlers: readonly HandlerSpec[] = [
         },
       ],
     },
-    // One event per invocation: the events of one deploy are then seldom handled concurrently.
+    // One event per invocation: the events of one deploy are then seldom handled concurrently
+    // (and with few concurrent deliveries of one deploy, few retries).
     queue: { ...standardQueue, batchSize: 1 },
     timeoutSeconds: 30,
     memoryMb: 256,
+    concurrency: { max: 2 },
   },
   {
     // Consumes the timer queue: messages sent with DelaySeconds, published to the bus when due.
@@ -244,6 +268,7 @@ export const handlers: readonly HandlerSpec[] = [
     queue: standardQueue,
     timeoutSeconds: 30,
     memoryMb: 256,
+    concurrency: { max: 10 },
   },
 ];
 

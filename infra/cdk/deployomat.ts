@@ -166,6 +166,15 @@ export interface DeployomatProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * Set Lambda concurrency aside for the rollback path (start-rollback, restore-traffic,
+   * finish-rollback, dead-letter: the `reserved` of each in events/topology.ts, 19 in all), so a
+   * rollback runs at once even while deploys or anything else in the account use up its
+   * concurrency. `false` for accounts whose concurrency limit cannot spare it (new accounts may
+   * have 10): a rollback then waits for free capacity like any other function.
+   * @default true
+   */
+  readonly reserveRollbackCapacity?: boolean;
+  /**
    * Powertools log level of the handlers.
    * @default 'INFO'
    */
@@ -362,6 +371,7 @@ export class Deployomat extends Construct {
         role: this.handlerRole,
         logGroup,
         environment,
+        reservedConcurrentExecutions: props.reserveRollbackCapacity === false ? undefined : spec.concurrency.reserved,
         bundling: {
           minify: true,
           target: 'node20',
@@ -378,11 +388,18 @@ export class Deployomat extends Construct {
         const rollbackOn = new Set(rollbackOnDeadLetter(specs).map((h) => h.name));
         for (const [name, q] of queues) {
           if (!rollbackOn.has(name)) continue; // a projection's dead letters wait for an operator
-          fn.addEventSource(new SqsEventSource(q.deadLetterQueue, { batchSize: spec.queue.batchSize, reportBatchItemFailures: true }));
+          fn.addEventSource(
+            new SqsEventSource(q.deadLetterQueue, { batchSize: spec.queue.batchSize, reportBatchItemFailures: true, maxConcurrency: spec.concurrency.max }),
+          );
         }
       } else {
         fn.addEventSource(
-          new SqsEventSource(queues.get(spec.name)!.queue, { batchSize: spec.queue.batchSize, reportBatchItemFailures: true }),
+          new SqsEventSource(queues.get(spec.name)!.queue, {
+            batchSize: spec.queue.batchSize,
+            reportBatchItemFailures: true,
+            // A flood of one command runs at most this many at once (see HandlerSpec.concurrency).
+            maxConcurrency: spec.concurrency.max,
+          }),
         );
       }
       functions.set(spec.name, fn);
@@ -655,6 +672,11 @@ function validateTopology(specs: readonly HandlerSpec[]): void {
       throw new Error(
         `${spec.name}: queue visibility timeout (${spec.queue.visibilityTimeoutSeconds} s) must be at least the Lambda timeout (${spec.timeoutSeconds} s)`,
       );
+    }
+    const { max, reserved } = spec.concurrency;
+    if (!Number.isInteger(max) || max < 2 || max > 1000) throw new Error(`${spec.name}: concurrency.max must be 2-1000, SQS's range (got ${max})`);
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < max)) {
+      throw new Error(`${spec.name}: concurrency.reserved must be a whole number of at least concurrency.max (${max}), or the queue is throttled (got ${reserved})`);
     }
     if (!Number.isInteger(spec.queue.batchSize) || spec.queue.batchSize < 1 || spec.queue.batchSize > 10) {
       throw new Error(`${spec.name}: batchSize must be 1-10 without a batching window (got ${spec.queue.batchSize})`);

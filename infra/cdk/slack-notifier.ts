@@ -248,8 +248,7 @@ export class SlackNotifier extends Construct {
       new SqsEventSource(this.queue.queue, {
         batchSize: spec.queue.batchSize,
         reportBatchItemFailures: true,
-        // Few events, and the fewer concurrent deliveries of one deploy, the fewer retries.
-        maxConcurrency: 2,
+        maxConcurrency: spec.concurrency.max,
       }),
     );
     props.token.bind(this.handler);

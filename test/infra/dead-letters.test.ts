@@ -23,6 +23,7 @@ vi.mock('../../events/topology', async (importOriginal) => {
     queue: { visibilityTimeoutSeconds: 120, maxReceiveCount: 5, batchSize: 1 },
     timeoutSeconds: 45,
     memoryMb: 256,
+    concurrency: { max: 2 },
   };
   const current = (): Topology.HandlerSpec[] => {
     switch (variant) {

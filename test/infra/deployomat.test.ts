@@ -176,6 +176,24 @@ describe('Construct: Deployomat', () => {
       });
     });
 
+    it.each(handlers.map((h) => [h.name, h] as const))('%s: runs at most its concurrency.max at once, on reserved capacity where the spec reserves it', (_name, spec) => {
+      const [fnId, fn] = resourcesOf(json, 'AWS::Lambda::Function').find(([, f]) => props(f).FunctionName === `deployomat-${spec.name}`)!;
+      const mappings = resourcesOf(json, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refId(props(m).FunctionName) === fnId);
+      for (const [, m] of mappings) expect(props(m).ScalingConfig).toEqual({ MaximumConcurrency: spec.concurrency.max });
+      expect(props(fn).ReservedConcurrentExecutions).toBe(spec.concurrency.reserved);
+    });
+
+    it('keeps capacity for the rollback path that a flood of deploys cannot take (issue #12, finding 10)', () => {
+      const reserved = (name: string) => props(functionNamed(name)).ReservedConcurrentExecutions as number | undefined;
+      const maxOf = (name: string) => handlers.find((h) => h.name === name)!.concurrency.max;
+      for (const name of ['start-rollback', 'restore-traffic', 'finish-rollback', 'dead-letter']) {
+        expect(reserved(name), name).toBeGreaterThanOrEqual(maxOf(name));
+      }
+      // The deploy path is bounded instead: a flood of DeployRequested runs 5 at a time.
+      expect(maxOf('start-deploy')).toBe(5);
+      expect(reserved('start-deploy')).toBeUndefined();
+    });
+
     it.each(handlers.map((h) => [h.name, h] as const))('%s: reads its trigger in batches from the spec, reporting partial failures', (_name, spec) => {
       const fnId = resourcesOf(json, 'AWS::Lambda::Function').find(([, f]) => props(f).FunctionName === `deployomat-${spec.name}`)![0];
       const mappings = resourcesOf(json, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refId(props(m).FunctionName) === fnId);
@@ -247,8 +265,11 @@ describe('Construct: Deployomat', () => {
         schedulerLead: Duration.seconds(90),
         logLevel: 'DEBUG',
         runtime: lambda.Runtime.NODEJS_22_X,
+        requireOwnerTags: false,
+        reserveRollbackCapacity: false,
       });
       const t = Template.fromStack(s);
+      for (const [, fn] of resourcesOf(t.toJSON() as CfnTemplate, 'AWS::Lambda::Function')) expect(props(fn).ReservedConcurrentExecutions).toBeUndefined();
       t.allResourcesProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs22.x',
         Environment: {
@@ -261,6 +282,7 @@ describe('Construct: Deployomat', () => {
             DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: '300',
             DEPLOYOMAT_RETRY_BASE_SECONDS: '3',
             DEPLOYOMAT_SCHEDULER_LEAD_SECONDS: '90',
+            DEPLOYOMAT_REQUIRE_OWNER_TAGS: 'false',
             POWERTOOLS_LOG_LEVEL: 'DEBUG',
             POWERTOOLS_SERVICE_NAME: 'shipit',
           }),
