@@ -1,0 +1,125 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resourceNames } from '../../events/topology';
+import { DeployerRole, Deployomat } from '../../infra/cdk';
+import {
+  ACCOUNT,
+  identityPolicies,
+  newApp,
+  newStack,
+  REGION,
+  resolve,
+  roleId,
+  simulate,
+  trustPolicy,
+  type CfnTemplate,
+  type PolicyDocument,
+} from './helpers';
+
+/**
+ * Issue #12, finding 11 (audit integrity) and the IAM parts of finding 12, each attack performed
+ * against the synthesized policies with the IAM simulator (intrinsics resolved). Each failed on
+ * the templates before its fix. Keys the simulator cannot derive are passed in the context
+ * explicitly; a negated operator holds when its key is missing, so those cases are tried too.
+ */
+const ORG = 'acme';
+const USERS = '222222222222';
+const META_ROLE = 'arn:aws:iam::333333333333:role/DeployomatParameterAccess';
+const names = resourceNames();
+const allowAll: PolicyDocument[] = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }];
+
+let cicd: CfnTemplate;
+let inOrg: CfnTemplate;
+
+beforeAll(() => {
+  const app = newApp();
+  const cicdStack = newStack(app, 'CiCd');
+  const deployomat = new Deployomat(cicdStack, 'Deployomat', { environment: 'development', organizationPrefix: ORG });
+  new DeployerRole(cicdStack, 'Deployer', { deployomat, userAccountIds: [USERS] });
+
+  // A meta role, and a deployer role without source identity.
+  const inOrgStack = newStack(app, 'InOrg');
+  const d2 = new Deployomat(inOrgStack, 'Deployomat', {
+    environment: 'development',
+    organizationPrefix: ORG,
+    metaRoleArn: META_ROLE,
+  });
+  new DeployerRole(inOrgStack, 'Deployer', { deployomat: d2, userAccountIds: [USERS], requireSourceIdentity: false });
+
+
+  const synth = (stack: Parameters<typeof Template.fromStack>[0]) => Template.fromStack(stack).toJSON() as CfnTemplate;
+  [cicd, inOrg] = [cicdStack, inOrgStack].map(synth) as [CfnTemplate, CfnTemplate];
+});
+
+const arnOf = (template: CfnTemplate, id: string) => resolve({ 'Fn::GetAtt': [id, 'Arn'] }, template) as string;
+
+describe('Finding 11: the DeployerRole requires a source identity', () => {
+  const deployer = (template: CfnTemplate) => roleId(template, 'Deployer');
+  const assume = (template: CfnTemplate, action: 'sts:AssumeRole' | 'sts:SetSourceIdentity', context: Record<string, string> = {}) =>
+    simulate({
+      principal: `arn:aws:iam::${USERS}:role/ci`,
+      action,
+      resource: arnOf(template, deployer(template)),
+      identity: allowAll,
+      resourcePolicy: trustPolicy(template, deployer(template)),
+      context: { 'aws:PrincipalArn': `arn:aws:iam::${USERS}:role/ci`, ...context },
+    });
+
+  it('refuses a user-account principal that assumes it without a source identity', async () => {
+    expect(await assume(cicd, 'sts:AssumeRole')).not.toBe('Allowed');
+  });
+
+  it('lets it assume the role with a source identity, and set it (positive control)', async () => {
+    expect(await assume(cicd, 'sts:AssumeRole', { 'sts:SourceIdentity': 'alice' })).toBe('Allowed');
+    expect(await assume(cicd, 'sts:SetSourceIdentity', { 'sts:SourceIdentity': 'alice' })).toBe('Allowed');
+  });
+
+  it('still trusts only the user accounts', async () => {
+    const outsider = await simulate({
+      principal: 'arn:aws:iam::999999999999:role/ci',
+      action: 'sts:SetSourceIdentity',
+      resource: arnOf(cicd, deployer(cicd)),
+      identity: allowAll,
+      resourcePolicy: trustPolicy(cicd, deployer(cicd)),
+      context: { 'aws:PrincipalArn': 'arn:aws:iam::999999999999:role/ci', 'sts:SourceIdentity': 'alice' },
+      resourceAccount: ACCOUNT,
+    });
+    expect(outsider).not.toBe('Allowed');
+  });
+
+  it('requireSourceIdentity: false trusts sessions without one again (the opt-out), and still lets them set one', async () => {
+    expect(await assume(inOrg, 'sts:AssumeRole')).toBe('Allowed');
+    expect(await assume(inOrg, 'sts:SetSourceIdentity', { 'sts:SourceIdentity': 'alice' })).toBe('Allowed');
+  });
+});
+
+describe("Finding 12: the DeployerRole's temporary rules target its own temporary queues only", () => {
+  const rule = `arn:aws:events:${REGION}:${ACCOUNT}:rule/${names.bus}/${names.bus}-cli-abc12345`;
+  const putTargets = (targets?: string[]) =>
+    simulate({
+      principal: arnOf(cicd, roleId(cicd, 'Deployer')),
+      action: 'events:PutTargets',
+      resource: rule,
+      identity: identityPolicies(cicd, roleId(cicd, 'Deployer')),
+      context: targets ? { 'events:TargetArn': targets } : {},
+    });
+
+  it('lets the CLI point its rule at its own <bus>-cli-* queue (positive control)', async () => {
+    expect(await putTargets([`arn:aws:sqs:${REGION}:${ACCOUNT}:${names.bus}-cli-abc12345`])).toBe('Allowed');
+  });
+
+  it.each([
+    ['a queue in another account (exfiltration)', `arn:aws:sqs:${REGION}:999999999999:${names.bus}-cli-abc12345`],
+    ['a handler queue', `arn:aws:sqs:${REGION}:${ACCOUNT}:${names.queue('start-deploy')}`],
+    ['a Lambda function', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:anything`],
+    ['another event bus', `arn:aws:events:${REGION}:999999999999:event-bus/default`],
+  ])('refuses a target that is %s', async (_, target) => {
+    expect(await putTargets([target])).not.toBe('Allowed');
+    expect(await putTargets([`arn:aws:sqs:${REGION}:${ACCOUNT}:${names.bus}-cli-abc12345`, target])).not.toBe('Allowed');
+  });
+
+  it('refuses a PutTargets whose targets the request does not say', async () => {
+    expect(await putTargets()).not.toBe('Allowed');
+  });
+});
+
