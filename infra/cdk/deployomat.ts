@@ -26,7 +26,7 @@ import {
   type HandlerSpec,
   type ResourceNames,
 } from '../../events/topology';
-import { addStatement, assertPrefix, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
+import { addStatement, assertOrganizationId, assertPrefix, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
 import { HandlerQueue } from './handler-queue';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
 
@@ -79,6 +79,13 @@ export interface DeployomatProps {
    * @default none: the handlers read the registry in this account with their own role
    */
   readonly metaRoleArn?: string;
+  /**
+   * The AWS Organizations id of the workload and meta accounts: the handlers may assume roles only
+   * in accounts of this organization (`aws:ResourceOrgID`), whatever a registry entry names. The
+   * other direction is the workload and meta roles' own `organizationId` (`aws:PrincipalOrgID`).
+   * @default any account (a role is still assumable only if it carries the tags below and trusts the handlers)
+   */
+  readonly organizationId?: string;
   /**
    * Roles the handlers may assume in workload accounts; on top of that, a role must be tagged
    * `Service=<serviceName>` and `Environment=<environment>` (see `DeployAccessRole`).
@@ -218,6 +225,7 @@ export class Deployomat extends Construct {
     assertSegment('serviceName', this.serviceName);
     assertSegment('environment', props.environment);
     assertSegment('organizationPrefix', props.organizationPrefix);
+    assertOrganizationId(props.organizationId);
     this.environment = props.environment;
     this.organizationPrefix = props.organizationPrefix;
     // Core handlers only: a feature handler (HandlerSpec.feature) is built by its own construct
@@ -463,6 +471,8 @@ export class Deployomat extends Construct {
   private grantHandlerPermissions(props: DeployomatProps): void {
     const role = this.handlerRole;
     const stack = Stack.of(this);
+    // Cross-account assumes stay in the organization, when one is given.
+    const inOrganization = props.organizationId ? { 'aws:ResourceOrgID': props.organizationId } : {};
     Tags.of(role).add(SERVICE_TAG, this.serviceName);
     Tags.of(role).add(ENVIRONMENT_TAG, props.environment);
 
@@ -503,7 +513,7 @@ export class Deployomat extends Construct {
         actions: ['sts:AssumeRole', 'sts:TagSession'],
         resources: [props.metaRoleArn],
         conditions: {
-          StringEquals: { [`aws:RequestTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT },
+          StringEquals: { [`aws:RequestTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT, ...inOrganization },
           'ForAnyValue:StringEquals': { 'sts:TransitiveTagKeys': [ENVIRONMENT_TAG] },
         },
       });
@@ -534,6 +544,7 @@ export class Deployomat extends Construct {
           StringEquals: {
             [`aws:ResourceTag/${SERVICE_TAG}`]: this.serviceName,
             [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT,
+            ...inOrganization,
           },
         },
       },

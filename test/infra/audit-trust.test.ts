@@ -23,7 +23,9 @@ import {
  * explicitly; a negated operator holds when its key is missing, so those cases are tried too.
  */
 const ORG = 'acme';
+const ORG_ID = 'o-abcdefghij';
 const USERS = '222222222222';
+const WORKLOAD = '444444444444';
 const META_ROLE = 'arn:aws:iam::333333333333:role/DeployomatParameterAccess';
 const names = resourceNames();
 const allowAll: PolicyDocument[] = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }];
@@ -37,11 +39,12 @@ beforeAll(() => {
   const deployomat = new Deployomat(cicdStack, 'Deployomat', { environment: 'development', organizationPrefix: ORG });
   new DeployerRole(cicdStack, 'Deployer', { deployomat, userAccountIds: [USERS] });
 
-  // A meta role, and a deployer role without source identity.
+  // An organization id, a meta role, and a deployer role without source identity.
   const inOrgStack = newStack(app, 'InOrg');
   const d2 = new Deployomat(inOrgStack, 'Deployomat', {
     environment: 'development',
     organizationPrefix: ORG,
+    organizationId: ORG_ID,
     metaRoleArn: META_ROLE,
   });
   new DeployerRole(inOrgStack, 'Deployer', { deployomat: d2, userAccountIds: [USERS], requireSourceIdentity: false });
@@ -90,6 +93,44 @@ describe('Finding 11: the DeployerRole requires a source identity', () => {
   it('requireSourceIdentity: false trusts sessions without one again (the opt-out), and still lets them set one', async () => {
     expect(await assume(inOrg, 'sts:AssumeRole')).toBe('Allowed');
     expect(await assume(inOrg, 'sts:SetSourceIdentity', { 'sts:SourceIdentity': 'alice' })).toBe('Allowed');
+  });
+});
+
+describe('Finding 12: cross-account assumes stay in the organization when an organizationId is given', () => {
+  // The handlers' identity policy alone (the trusting roles' side is in trust.test.ts): the
+  // simulator takes the resource as same-account, so no trust policy is needed to see its answer.
+  const assume = (template: CfnTemplate, role: string, context: Record<string, string | string[]>) =>
+    simulate({
+      principal: `arn:aws:iam::${ACCOUNT}:role/${names.handlerRole}`,
+      action: 'sts:AssumeRole',
+      resource: role,
+      identity: identityPolicies(template, roleId(template, 'DeployomatHandlerRole')),
+      context: { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/${names.handlerRole}`, ...context },
+    });
+  const workloadRole = `arn:aws:iam::${WORKLOAD}:role/DeployomatDeployAccess`;
+  const tagged = { 'aws:ResourceTag/Service': 'deployomat', 'aws:ResourceTag/Environment': 'development', 'aws:PrincipalTag/Environment': 'development' };
+  const metaSession = { 'aws:PrincipalTag/Environment': 'development', 'aws:RequestTag/Environment': 'development', 'sts:TransitiveTagKeys': ['Environment'] };
+
+  it('refuses a tagged workload role in an account outside the organization', async () => {
+    expect(await assume(inOrg, workloadRole, { ...tagged, 'aws:ResourceOrgID': 'o-zzzzzzzzzz' })).not.toBe('Allowed');
+    expect(await assume(inOrg, workloadRole, tagged)).not.toBe('Allowed');
+    expect(await assume(inOrg, workloadRole, { ...tagged, 'aws:ResourceOrgID': ORG_ID })).toBe('Allowed');
+  });
+
+  it('refuses a meta role outside the organization', async () => {
+    expect(await assume(inOrg, META_ROLE, { ...metaSession, 'aws:ResourceOrgID': 'o-zzzzzzzzzz' })).not.toBe('Allowed');
+    expect(await assume(inOrg, META_ROLE, { ...metaSession, 'aws:ResourceOrgID': ORG_ID })).toBe('Allowed');
+  });
+
+  it('without an organizationId, assumes tagged roles in any account, as before (positive control)', async () => {
+    expect(await assume(cicd, workloadRole, { ...tagged, 'aws:ResourceOrgID': 'o-zzzzzzzzzz' })).toBe('Allowed');
+  });
+
+  it('rejects an organizationId that is not one', () => {
+    const stack = newStack(newApp(), 'BadOrg');
+    expect(() => new Deployomat(stack, 'Deployomat', { environment: 'development', organizationPrefix: ORG, organizationId: 'acme' })).toThrow(
+      'organizationId must be an AWS Organizations id, o- and 10-32 lowercase letters or digits (got "acme")',
+    );
   });
 });
 
