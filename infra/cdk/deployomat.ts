@@ -1,10 +1,10 @@
-import { Duration, Lazy, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -169,11 +169,16 @@ export interface DeployomatProps {
    */
   readonly logLevel?: LogLevel;
   /**
-   * Customer managed key for the queues and the ledger table. It must be a key of this stack or one
-   * whose policy already lets EventBridge (`events.amazonaws.com`) encrypt with it.
-   * @default SQS-managed encryption (SSE-SQS) for queues, an AWS owned key for the table
+   * The customer managed key of everything Deployomat stores that can take one: the queues and
+   * their dead-letter queues, the ledger table, the bus and its archive, the handlers' log groups
+   * (and the audit trail's log files). A key of this stack, or one whose policy already lets
+   * EventBridge, CloudWatch Logs (and CloudTrail) use it. `'aws-owned'`: each service's own
+   * encryption instead (SSE-SQS, AWS owned keys), as before 0.2 — still encrypted, but whoever may
+   * read a queue, the table or the archive reads it: no key policy as a second gate, no record of
+   * decrypts (see docs/SECURITY.md).
+   * @default a key of its own (`alias/<prefix>`, rotated yearly, removed with `removalPolicy`)
    */
-  readonly encryptionKey?: kms.IKey;
+  readonly encryptionKey?: kms.IKey | 'aws-owned';
   /**
    * Actions of the dead-letter queue alarms (e.g. an SNS topic that pages someone).
    * @default no actions: the alarms are visible in CloudWatch only
@@ -214,6 +219,8 @@ export class Deployomat extends Construct {
   public readonly queues: ReadonlyMap<string, HandlerQueue>;
   /** Per handler name: its log group. */
   public readonly logGroups: ReadonlyMap<string, logs.LogGroup>;
+  /** The key of every store that takes one (see `encryptionKey`); undefined with `'aws-owned'`. */
+  public readonly encryptionKey?: kms.IKey;
   /** Per client command: the role ARNs the bus lets publish it (filled by grantPublishCommands). */
   private readonly commandPublishers = new Map<DetailType, string[]>();
 
@@ -238,13 +245,21 @@ export class Deployomat extends Construct {
     Tags.of(this).add(SERVICE_TAG, this.serviceName);
     Tags.of(this).add(ENVIRONMENT_TAG, props.environment);
 
-    this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: names.bus });
-    this.archive = this.eventBus.archive('Archive', {
+    const key = (this.encryptionKey = this.createKey(props, prefix, removalPolicy));
+    this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: names.bus, kmsKey: key });
+    // In the bus's scope, as `eventBus.archive()` puts it (which drops kmsKey): the same logical id.
+    // The bus by its ARN from its name: the archive's key policy names it, and a reference to the
+    // bus itself would make the key depend on the bus that depends on the key.
+    const busByName = events.EventBus.fromEventBusArn(this, 'BusByName', Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: names.bus }));
+    this.archive = new events.Archive(this.eventBus, 'Archive', {
+      sourceEventBus: busByName,
       archiveName: names.archive,
       description: 'Every Deployomat event, for replaying history (replays never re-run a deploy)',
       eventPattern: { source: [CLIENT_SOURCE, LIFECYCLE_SOURCE] },
       retention: props.archiveRetention ?? Duration.days(30),
+      kmsKey: key,
     });
+    this.archive.node.addDependency(this.eventBus);
 
     this.table = new dynamodb.Table(this, 'Ledger', {
       tableName: names.table,
@@ -253,9 +268,7 @@ export class Deployomat extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: LEDGER_TTL_ATTRIBUTE,
-      ...(props.encryptionKey
-        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
-        : {}),
+      ...(key ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: key } : {}),
       removalPolicy,
     });
 
@@ -292,7 +305,7 @@ export class Deployomat extends Construct {
           deadLetterVisibilityTimeout: deadLetterSpec
             ? Duration.seconds(deadLetterSpec.queue.visibilityTimeoutSeconds)
             : undefined,
-          encryptionKey: props.encryptionKey,
+          encryptionKey: key,
           alarmActions: props.alarmActions,
         }),
       );
@@ -302,7 +315,7 @@ export class Deployomat extends Construct {
     this.timerQueue.grantSendMessages(this.handlerRole);
     // A long timer's schedule hands its event to the timer queue shortly before it is due (domain/emit.ts).
     this.timerQueue.grantSendMessages(this.schedulerRole);
-    if (props.encryptionKey) {
+    if (key) {
       for (const role of [this.handlerRole, this.schedulerRole]) {
         for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
           Validations.of(role).acknowledge({
@@ -345,6 +358,7 @@ export class Deployomat extends Construct {
         logGroupName: `/aws/lambda/${functionName}`,
         retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         removalPolicy,
+        encryptionKey: key,
       });
       logGroup.grantWrite(this.handlerRole);
       const fn = new nodejs.NodejsFunction(this, spec.name, {
@@ -417,8 +431,19 @@ export class Deployomat extends Construct {
     });
   }
 
-  /** Lets `grantee` read deploy history: query and get ledger items (the table only, no writes). */
+  /**
+   * Lets `grantee` read deploy history: query and get ledger items (the table only, no writes), and
+   * decrypt them with the table's key, through DynamoDB only.
+   */
   public grantReadHistory(grantee: iam.IGrantable): iam.Grant {
+    if (this.encryptionKey) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:Decrypt'],
+        resourceArns: [this.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      });
+    }
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DescribeTable'],
@@ -434,6 +459,43 @@ export class Deployomat extends Construct {
       actions: ['logs:DescribeLogStreams', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
       resourceArns: arns,
     });
+  }
+
+  /**
+   * The installation's key: the one given, or a key of its own. CloudWatch Logs may use it for the
+   * handlers' log groups only (EventBridge's and CloudTrail's statements are added where they are used).
+   */
+  private createKey(props: DeployomatProps, prefix: string, removalPolicy: RemovalPolicy): kms.IKey | undefined {
+    if (props.encryptionKey === 'aws-owned') return undefined;
+    const stack = Stack.of(this);
+    // Kept as long as the table it encrypts: a deleted key would make a retained table unreadable.
+    const key =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        alias: `alias/${prefix}`,
+        description: `Deployomat (${prefix}): queues, ledger, bus, archive and logs`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsTheHandlersLogs',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: `/aws/lambda/${prefix}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    return key;
   }
 
   private createSchedulerRole(): iam.Role {

@@ -1,4 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resourceNames } from '../../events/topology';
 import { DeployerRole, Deployomat } from '../../infra/cdk';
@@ -7,8 +8,11 @@ import {
   identityPolicies,
   newApp,
   newStack,
+  props,
+  refId,
   REGION,
   resolve,
+  resourcesOf,
   roleId,
   simulate,
   trustPolicy,
@@ -32,6 +36,7 @@ const allowAll: PolicyDocument[] = [{ Version: '2012-10-17', Statement: [{ Effec
 
 let cicd: CfnTemplate;
 let inOrg: CfnTemplate;
+let ownKey: CfnTemplate;
 
 beforeAll(() => {
   const app = newApp();
@@ -49,9 +54,13 @@ beforeAll(() => {
   });
   new DeployerRole(inOrgStack, 'Deployer', { deployomat: d2, userAccountIds: [USERS], requireSourceIdentity: false });
 
+  const ownKeyStack = newStack(app, 'OwnKey');
+  const key = new kms.Key(ownKeyStack, 'MyKey', { enableKeyRotation: true });
+  const d3 = new Deployomat(ownKeyStack, 'Deployomat', { environment: 'development', organizationPrefix: ORG, encryptionKey: key });
+  new DeployerRole(ownKeyStack, 'Deployer', { deployomat: d3, userAccountIds: [USERS] });
 
   const synth = (stack: Parameters<typeof Template.fromStack>[0]) => Template.fromStack(stack).toJSON() as CfnTemplate;
-  [cicd, inOrg] = [cicdStack, inOrgStack].map(synth) as [CfnTemplate, CfnTemplate];
+  [cicd, inOrg, ownKey] = [cicdStack, inOrgStack, ownKeyStack].map(synth) as [CfnTemplate, CfnTemplate, CfnTemplate];
 });
 
 const arnOf = (template: CfnTemplate, id: string) => resolve({ 'Fn::GetAtt': [id, 'Arn'] }, template) as string;
@@ -164,3 +173,60 @@ describe("Finding 12: the DeployerRole's temporary rules target its own temporar
   });
 });
 
+describe('Finding 12: encryption on by default, with the installation key everywhere a key is offered', () => {
+  /** The logical id of the one customer managed key each store must use. */
+  const keyIds = (template: CfnTemplate) => resourcesOf(template, 'AWS::KMS::Key').map(([id]) => id);
+  const keyOf = (value: unknown) => refId(value);
+  const stores = (template: CfnTemplate) => ({
+    queues: resourcesOf(template, 'AWS::SQS::Queue').map(([id, q]) => [id, keyOf(props(q).KmsMasterKeyId)]),
+    table: resourcesOf(template, 'AWS::DynamoDB::Table').map(([id, t]) => [id, keyOf((props(t).SSESpecification as { KMSMasterKeyId?: unknown } | undefined)?.KMSMasterKeyId)]),
+    bus: resourcesOf(template, 'AWS::Events::EventBus').map(([id, b]) => [id, keyOf(props(b).KmsKeyIdentifier)]),
+    archive: resourcesOf(template, 'AWS::Events::Archive').map(([id, a]) => [id, keyOf(props(a).KmsKeyIdentifier)]),
+    logGroups: resourcesOf(template, 'AWS::Logs::LogGroup').map(([id, g]) => [id, keyOf(props(g).KmsKeyId)]),
+  });
+  const allUse = (template: CfnTemplate, key: string) => {
+    const s = stores(template);
+    for (const [what, list] of Object.entries(s)) for (const [id, used] of list) expect(used, `${what} ${id}`).toBe(key);
+    return s;
+  };
+
+  it('creates a customer managed key (rotated) when none is given, and encrypts every store with it', () => {
+    const [key] = keyIds(cicd);
+    expect(keyIds(cicd)).toHaveLength(1);
+    expect(props(cicd.Resources[key!]!).EnableKeyRotation).toBe(true);
+    const s = allUse(cicd, key!);
+    expect(s.queues.length).toBeGreaterThan(10);
+    expect(s.logGroups.length).toBeGreaterThan(10);
+  });
+
+  it('uses the given key everywhere, and creates none', () => {
+    expect(keyIds(ownKey)).toEqual([expect.stringMatching(/^MyKey/)]);
+    allUse(ownKey, keyIds(ownKey)[0]!);
+  });
+
+  it("lets the DeployerRole read history from the encrypted ledger (a read needs the table's key)", async () => {
+    const [keyId] = keyIds(cicd);
+    // KMS asks the key policy too: it lets the account's IAM policies decide (CDK's default).
+    const decrypt = (context: Record<string, string>) =>
+      simulate({
+        principal: arnOf(cicd, roleId(cicd, 'Deployer')),
+        action: 'kms:Decrypt',
+        resource: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`,
+        identity: identityPolicies(cicd, roleId(cicd, 'Deployer')),
+        resourcePolicy: resolve(props(cicd.Resources[keyId!]!).KeyPolicy, cicd) as PolicyDocument,
+        context,
+      });
+    expect(await decrypt({ 'kms:ViaService': `dynamodb.${REGION}.amazonaws.com` })).toBe('Allowed');
+    // Through DynamoDB only: not the handler queues' messages, not anything else under the key.
+    expect(await decrypt({ 'kms:ViaService': `sqs.${REGION}.amazonaws.com` })).not.toBe('Allowed');
+    expect(await decrypt({})).not.toBe('Allowed');
+  });
+
+  it("encryptionKey: 'aws-owned' keeps each service's own encryption, still on (the opt-out)", () => {
+    const stack = newStack(newApp(), 'AwsOwned');
+    new Deployomat(stack, 'Deployomat', { environment: 'development', organizationPrefix: ORG, encryptionKey: 'aws-owned' });
+    const awsOwned = Template.fromStack(stack).toJSON() as CfnTemplate;
+    expect(keyIds(awsOwned)).toEqual([]);
+    for (const [id, q] of resourcesOf(awsOwned, 'AWS::SQS::Queue')) expect(props(q).SqsManagedSseEnabled, id).toBe(true);
+  });
+});
