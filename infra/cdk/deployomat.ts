@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -26,6 +27,7 @@ import {
   type HandlerSpec,
   type ResourceNames,
 } from '../../events/topology';
+import { BusAuditTrail } from './audit-trail';
 import { addStatement, assertOrganizationId, assertPrefix, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
 import { HandlerQueue } from './handler-queue';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
@@ -185,6 +187,17 @@ export interface DeployomatProps {
    */
   readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
   /**
+   * Record who publishes to the bus, as AWS sees it: a CloudTrail trail (`<prefix>-bus-audit`)
+   * logging every PutEvents on the bus as a data event — the caller, its session and source
+   * identity (see `DeployerRole`), where from, when — into an S3 bucket of its own (log file
+   * validation on, files encrypted with `encryptionKey`, written by this trail only, never deleted
+   * through the bucket). `{ bucket }` delivers to a bucket you keep instead (its policy must let
+   * the trail write: see `BusAuditTrail`). Data events are charged ($0.10 per 100,000 in 2026:
+   * every command and every lifecycle event the handlers publish is one), plus S3.
+   * @default false: no trail (CloudTrail logs no data events unless asked)
+   */
+  readonly auditTrail?: boolean | { readonly bucket: s3.IBucket };
+  /**
    * What happens to the ledger table and the log groups when the stack is deleted.
    * @default RemovalPolicy.RETAIN: deploy history outlives the stack
    */
@@ -221,6 +234,8 @@ export class Deployomat extends Construct {
   public readonly logGroups: ReadonlyMap<string, logs.LogGroup>;
   /** The key of every store that takes one (see `encryptionKey`); undefined with `'aws-owned'`. */
   public readonly encryptionKey?: kms.IKey;
+  /** The trail of the bus's PutEvents, with `auditTrail`. */
+  public readonly auditTrail?: BusAuditTrail;
   /** Per client command: the role ARNs the bus lets publish it (filled by grantPublishCommands). */
   private readonly commandPublishers = new Map<DetailType, string[]>();
 
@@ -260,6 +275,15 @@ export class Deployomat extends Construct {
       kmsKey: key,
     });
     this.archive.node.addDependency(this.eventBus);
+    if (props.auditTrail) {
+      this.auditTrail = new BusAuditTrail(this, 'AuditTrail', {
+        eventBus: this.eventBus,
+        trailName: names.auditTrail,
+        bucket: props.auditTrail === true ? undefined : props.auditTrail.bucket,
+        encryptionKey: key,
+        removalPolicy,
+      });
+    }
 
     this.table = new dynamodb.Table(this, 'Ledger', {
       tableName: names.table,

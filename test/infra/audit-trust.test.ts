@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resourceNames } from '../../events/topology';
 import { DeployerRole, Deployomat } from '../../infra/cdk';
@@ -16,6 +17,7 @@ import {
   roleId,
   simulate,
   trustPolicy,
+  type CfnResource,
   type CfnTemplate,
   type PolicyDocument,
 } from './helpers';
@@ -32,6 +34,7 @@ const USERS = '222222222222';
 const WORKLOAD = '444444444444';
 const META_ROLE = 'arn:aws:iam::333333333333:role/DeployomatParameterAccess';
 const names = resourceNames();
+const BUS = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${names.bus}`;
 const allowAll: PolicyDocument[] = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }];
 
 let cicd: CfnTemplate;
@@ -44,19 +47,20 @@ beforeAll(() => {
   const deployomat = new Deployomat(cicdStack, 'Deployomat', { environment: 'development', organizationPrefix: ORG });
   new DeployerRole(cicdStack, 'Deployer', { deployomat, userAccountIds: [USERS] });
 
-  // An organization id, a meta role, and a deployer role without source identity.
+  // An organization id, a meta role, the audit trail, and a deployer role without source identity.
   const inOrgStack = newStack(app, 'InOrg');
   const d2 = new Deployomat(inOrgStack, 'Deployomat', {
     environment: 'development',
     organizationPrefix: ORG,
     organizationId: ORG_ID,
     metaRoleArn: META_ROLE,
+    auditTrail: true,
   });
   new DeployerRole(inOrgStack, 'Deployer', { deployomat: d2, userAccountIds: [USERS], requireSourceIdentity: false });
 
   const ownKeyStack = newStack(app, 'OwnKey');
   const key = new kms.Key(ownKeyStack, 'MyKey', { enableKeyRotation: true });
-  const d3 = new Deployomat(ownKeyStack, 'Deployomat', { environment: 'development', organizationPrefix: ORG, encryptionKey: key });
+  const d3 = new Deployomat(ownKeyStack, 'Deployomat', { environment: 'development', organizationPrefix: ORG, encryptionKey: key, auditTrail: true });
   new DeployerRole(ownKeyStack, 'Deployer', { deployomat: d3, userAccountIds: [USERS] });
 
   const synth = (stack: Parameters<typeof Template.fromStack>[0]) => Template.fromStack(stack).toJSON() as CfnTemplate;
@@ -102,6 +106,93 @@ describe('Finding 11: the DeployerRole requires a source identity', () => {
   it('requireSourceIdentity: false trusts sessions without one again (the opt-out), and still lets them set one', async () => {
     expect(await assume(inOrg, 'sts:AssumeRole')).toBe('Allowed');
     expect(await assume(inOrg, 'sts:SetSourceIdentity', { 'sts:SourceIdentity': 'alice' })).toBe('Allowed');
+  });
+});
+
+describe('Finding 11: CloudTrail records who publishes to the bus (auditTrail)', () => {
+  const trails = (template: CfnTemplate) => resourcesOf(template, 'AWS::CloudTrail::Trail');
+  const TRAIL = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${names.bus}-bus-audit`;
+
+  it('logs every PutEvents call on the bus as a data event, and nothing else', () => {
+    expect(trails(cicd), 'off by default: data events are charged').toEqual([]);
+    const [[, trail]] = trails(inOrg) as [[string, CfnResource]];
+    const p = resolve(props(trail), inOrg) as Record<string, unknown>;
+    expect(p).toMatchObject({
+      TrailName: `${names.bus}-bus-audit`,
+      IsLogging: true,
+      EnableLogFileValidation: true,
+      IsMultiRegionTrail: false,
+      IncludeGlobalServiceEvents: false,
+      AdvancedEventSelectors: [
+        {
+          FieldSelectors: expect.arrayContaining([
+            { Field: 'eventCategory', Equals: ['Data'] },
+            { Field: 'resources.type', Equals: ['AWS::Events::EventBus'] },
+            { Field: 'resources.ARN', Equals: [BUS] },
+            { Field: 'eventName', Equals: ['PutEvents'] },
+          ]),
+        },
+      ],
+    });
+    expect((p.AdvancedEventSelectors as { FieldSelectors: unknown[] }[])[0]!.FieldSelectors).toHaveLength(4);
+    expect(p.EventSelectors).toBeUndefined();
+  });
+
+  /** The trail bucket's name (a generated one resolves to its logical id) and policy. */
+  const bucket = (template: CfnTemplate) => {
+    const [[, trail]] = trails(template) as [[string, CfnResource]];
+    const bucketId = refId(props(trail).S3BucketName)!;
+    const [[, policy]] = resourcesOf(template, 'AWS::S3::BucketPolicy').filter(([, p]) => refId(props(p).Bucket) === bucketId) as [[string, CfnResource]];
+    return { name: resolve({ Ref: bucketId }, template) as string, policy: resolve(props(policy).PolicyDocument, template) as PolicyDocument };
+  };
+  const put = (template: CfnTemplate, principal: string, context: Record<string, string>, identity: PolicyDocument[] = []) => {
+    const { name, policy } = bucket(template);
+    return simulate({
+      principal,
+      action: 's3:PutObject',
+      resource: `arn:aws:s3:::${name}/AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/11/26/x.json.gz`,
+      identity,
+      resourcePolicy: policy,
+      context: { 'aws:SecureTransport': 'true', 's3:x-amz-acl': 'bucket-owner-full-control', ...context },
+    });
+  };
+
+  it('takes log files from this trail only: not another trail (confused deputy), not a role planting forged logs', async () => {
+    const cloudtrail = { 'aws:PrincipalServiceName': 'cloudtrail.amazonaws.com', 'aws:SourceAccount': ACCOUNT };
+    expect(await put(inOrg, 'cloudtrail.amazonaws.com', { ...cloudtrail, 'aws:SourceArn': TRAIL })).toBe('Allowed');
+    expect(await put(inOrg, 'cloudtrail.amazonaws.com', { ...cloudtrail, 'aws:SourceArn': `arn:aws:cloudtrail:${REGION}:999999999999:trail/other` })).not.toBe('Allowed');
+    const admin = `arn:aws:iam::${ACCOUNT}:role/Administrator`;
+    expect(await put(inOrg, admin, { 'aws:PrincipalArn': admin }, allowAll)).toBe('ExplicitlyDenied');
+  });
+
+  it('delivers to a bucket you keep, adding only what the trail needs to write there', () => {
+    const stack = newStack(newApp(), 'OwnBucket');
+    const logs = new s3.Bucket(stack, 'CentralLogs', { enforceSSL: true });
+    new Deployomat(stack, 'Deployomat', { environment: 'development', organizationPrefix: ORG, encryptionKey: 'aws-owned', auditTrail: { bucket: logs } });
+    const t = Template.fromStack(stack).toJSON() as CfnTemplate;
+    expect(resourcesOf(t, 'AWS::S3::Bucket').map(([id]) => id)).toEqual([expect.stringMatching(/^CentralLogs/)]);
+    const [[, trail]] = resourcesOf(t, 'AWS::CloudTrail::Trail') as [[string, CfnResource]];
+    expect(refId(props(trail).S3BucketName)).toMatch(/^CentralLogs/);
+    expect(props(trail).KMSKeyId).toBeUndefined();
+    const [[, policy]] = resourcesOf(t, 'AWS::S3::BucketPolicy') as [[string, CfnResource]];
+    const sids = (props(policy).PolicyDocument as PolicyDocument).Statement.map((st) => st.Sid).filter(Boolean);
+    expect(sids).toEqual(['TrailChecksAcl', 'TrailWritesLogFiles']);
+  });
+
+  it('lets nobody delete a log file through the bucket', async () => {
+    const { name, policy } = bucket(inOrg);
+    const admin = `arn:aws:iam::${ACCOUNT}:role/Administrator`;
+    for (const action of ['s3:DeleteObject', 's3:DeleteObjectVersion']) {
+      const decision = await simulate({
+        principal: admin,
+        action,
+        resource: `arn:aws:s3:::${name}/AWSLogs/${ACCOUNT}/CloudTrail/x.json.gz`,
+        identity: allowAll,
+        resourcePolicy: policy,
+        context: { 'aws:PrincipalArn': admin, 'aws:SecureTransport': 'true' },
+      });
+      expect(decision, action).toBe('ExplicitlyDenied');
+    }
   });
 });
 
@@ -183,6 +274,7 @@ describe('Finding 12: encryption on by default, with the installation key everyw
     bus: resourcesOf(template, 'AWS::Events::EventBus').map(([id, b]) => [id, keyOf(props(b).KmsKeyIdentifier)]),
     archive: resourcesOf(template, 'AWS::Events::Archive').map(([id, a]) => [id, keyOf(props(a).KmsKeyIdentifier)]),
     logGroups: resourcesOf(template, 'AWS::Logs::LogGroup').map(([id, g]) => [id, keyOf(props(g).KmsKeyId)]),
+    trail: resourcesOf(template, 'AWS::CloudTrail::Trail').map(([id, t]) => [id, keyOf(props(t).KMSKeyId)]),
   });
   const allUse = (template: CfnTemplate, key: string) => {
     const s = stores(template);
@@ -199,9 +291,10 @@ describe('Finding 12: encryption on by default, with the installation key everyw
     expect(s.logGroups.length).toBeGreaterThan(10);
   });
 
-  it('uses the given key everywhere, and creates none', () => {
+  it('uses the given key everywhere, the audit trail too, and creates none', () => {
     expect(keyIds(ownKey)).toEqual([expect.stringMatching(/^MyKey/)]);
-    allUse(ownKey, keyIds(ownKey)[0]!);
+    const s = allUse(ownKey, keyIds(ownKey)[0]!);
+    expect(s.trail).toHaveLength(1);
   });
 
   it("lets the DeployerRole read history from the encrypted ledger (a read needs the table's key)", async () => {
