@@ -22,7 +22,8 @@ export function firstUnprintable(text: string): string | undefined {
   if (!match) return undefined;
   const code = match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
   const kind = BIDI.test(match[0]) ? 'a bidirectional control' : code === '2028' || code === '2029' ? 'a line separator' : 'a control character';
-  return `U+${code} (${kind}) at character ${match.index + 1}`;
+  // Counted in characters (code points), as a reader counts them, not UTF-16 units.
+  return `U+${code} (${kind}) at character ${[...text.slice(0, match.index)].length + 1}`;
 }
 
 /**
@@ -40,11 +41,7 @@ export function printableText(max: number) {
     });
 }
 
-/**
- * `text` made safe to print: every unprintable character removed, a tab or line break made a
- * space (so words stay apart). `keepNewlines` keeps `\n` for text that is several lines on purpose.
- */
-export function stripUnprintable(text: string, opts: { keepNewlines?: boolean } = {}): string {
-  const kept = (c: string) => opts.keepNewlines && c === '\n';
-  return text.replace(SPACING, (c) => (kept(c) ? c : ' ')).replace(UNPRINTABLE_ALL, (c) => (kept(c) ? c : ''));
+/** `text` made safe to print on one line: every unprintable character removed, a tab or line break made a space (words stay apart). */
+export function stripUnprintable(text: string): string {
+  return text.replace(SPACING, ' ').replace(UNPRINTABLE_ALL, '');
 }

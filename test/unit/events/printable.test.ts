@@ -37,6 +37,7 @@ describe('Schemas: free text is printable only', () => {
       ['\u2067alice', 'U+2067 (a bidirectional control) at character 1'],
       ['alice\u009b2J', 'U+009B (a control character) at character 6'],
       ['alice\u2028bob', 'U+2028 (a line separator) at character 6'],
+      ['🚀\u202eship', 'U+202E (a bidirectional control) at character 2'],
     ]) {
       const parsed = parseCommand(DeployRequested, { ...deploy, RequestedBy: by });
       expect(parsed, JSON.stringify(by)).toEqual({ ok: false, reasons: [expect.stringContaining(`RequestedBy: must be printable text, found ${what}`)] });
