@@ -265,7 +265,8 @@ export class Deployomat extends Construct {
     // In the bus's scope, as `eventBus.archive()` puts it (which drops kmsKey): the same logical id.
     // The bus by its ARN from its name: the archive's key policy names it, and a reference to the
     // bus itself would make the key depend on the bus that depends on the key.
-    const busByName = events.EventBus.fromEventBusArn(this, 'BusByName', Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: names.bus }));
+    const busArn = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: names.bus });
+    const busByName = events.EventBus.fromEventBusArn(this, 'BusByName', busArn);
     this.archive = new events.Archive(this.eventBus, 'Archive', {
       sourceEventBus: busByName,
       archiveName: names.archive,
