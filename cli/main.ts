@@ -135,7 +135,8 @@ export async function run(argv: string[], io: Io = { stdout: process.stdout, std
       for (const d of err.details) println(io.stderr, `  - ${d}`);
       return err.exitCode;
     }
-    println(io.stderr, `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    const lines = (err instanceof Error ? (err.stack ?? err.message) : String(err)).split('\n');
+    lines.forEach((line, i) => println(io.stderr, i ? line : `error: ${line}`));
     return EXIT.failed;
   }
 }

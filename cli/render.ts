@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { DeployPlanned } from '../events/lifecycle';
+import { stripUnprintable } from '../events/text';
 import { describeEvent, trafficBar } from '../infra/local/progress';
 import type { FollowEvent } from './follow';
 
@@ -299,7 +300,8 @@ export class Renderer {
   line(text: string): void {
     const elapsed = ((Date.now() - this.started) / 1000).toFixed(1).padStart(5);
     const phase = this.view ? `${this.view.phase.padEnd(14)} ` : '';
-    this.write(`[+${elapsed}s] ${phase}${text}\n`);
+    // Event text is someone else's: nothing in it may move the cursor or reorder the line (see println).
+    this.write(`[+${elapsed}s] ${phase}${stripUnprintable(text)}\n`);
   }
 
   /** An event on the service: of the followed deploy (moves the view) or of another one. */
@@ -322,7 +324,7 @@ export class Renderer {
   /** Redraws the status line (TTY only); called about once a second for the countdown. */
   tick(): void {
     if (!this.tty || !this.view) return;
-    this.out.write(`${CLEAR_LINE}${this.view.status()}`);
+    this.out.write(`${CLEAR_LINE}${stripUnprintable(this.view.status())}`);
     this.statusShown = true;
   }
 

@@ -557,7 +557,7 @@ function finishedPhases() {
 }
 
 /** History records expire (the table's TTL attribute) after this long. */
-const HISTORY_RETENTION_DAYS = 400;
+export const HISTORY_RETENTION_DAYS = 400;
 export const expiresAt = (now: string) => Math.floor(Date.parse(now) / 1000) + HISTORY_RETENTION_DAYS * 86400;
 
 function deploymentRecord(key: ServiceKey, request: DeployRequest, phase: Phase, now: string) {

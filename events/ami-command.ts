@@ -1,3 +1,5 @@
+import { stripUnprintable } from './text';
+
 /**
  * The grammar of the `AmiId` field of DeployRequested: a plain AMI id, or one of the original's
  * `$` commands. Parsing lives with the event contract because it *is* part of the contract.
@@ -53,7 +55,8 @@ function parseLaunchTemplateArg(arg: string | undefined): ParseResult {
   return { ok: false, reason: `$launchtemplate needs a version: a number, $Latest, $Default or $LatestMinus:<k>, got "${clip(arg ?? '')}"` };
 }
 
-/** Keep hostile input out of logs and events at a readable size. */
+/** Keep hostile input out of logs and events at a readable size, and printable (it is echoed in DeployRejected). */
 function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  const printable = stripUnprintable(s);
+  return printable.length > 80 ? `${printable.slice(0, 77)}...` : printable;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseAmiCommand } from './ami-command';
 import { AccountSlug, DeployId, ServiceName } from './names';
+import { printableText, stripUnprintable } from './text';
 
 /** Client commands are published by deployers with source `deployomat.client`. */
 export const CLIENT_SOURCE = 'deployomat.client';
@@ -81,7 +82,7 @@ export const DeployRequested = z
      * Who or what asked (free text, e.g. `alice@laptop` or `ci:github/acme/shop#412`), kept in the
      * deploy's history. EventBridge does not tell subscribers who published an event.
      */
-    RequestedBy: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+    RequestedBy: printableText(200).min(1, 'must not be empty').optional(),
   })
   .strict();
 export type DeployRequested = z.output<typeof DeployRequested>;
@@ -92,7 +93,7 @@ export const CancelRequested = z
   .object({
     AccountCanonicalSlug: AccountSlug,
     ServiceName,
-    Reason: z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters').optional(),
+    Reason: printableText(500).optional(),
   })
   .strict();
 export type CancelRequested = z.output<typeof CancelRequested>;
@@ -124,7 +125,7 @@ const RolloutCommand = z
     AccountCanonicalSlug: AccountSlug,
     ServiceName,
     DeployId: DeployId.optional(),
-    Reason: z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters').optional(),
+    Reason: printableText(500).optional(),
   })
   .strict();
 export const PauseRequested = RolloutCommand;
@@ -152,8 +153,9 @@ export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.join('.');
     if (issue.code === 'unrecognized_keys') {
-      // A few names are enough to act on; a hostile request could carry thousands (events are ≤ 256 KB).
-      const shown = issue.keys.slice(0, 10).map((k) => `"${k.slice(0, 64)}"`);
+      // A few names are enough to act on; a hostile request could carry thousands (events are ≤ 256 KB),
+      // and names that would rewrite a terminal or reorder a Slack message (echoed in DeployRejected).
+      const shown = issue.keys.slice(0, 10).map((k) => `"${stripUnprintable(k.slice(0, 64))}"`);
       const more = issue.keys.length > 10 ? ` and ${issue.keys.length - 10} more` : '';
       return `${path ? `${path}: ` : ''}unknown field(s) ${shown.join(', ')}${more}`;
     }

@@ -135,6 +135,8 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
     'DeployConfig.PauseTimeout': 'Seconds a paused rollout waits before it rolls back; unset = it waits until resumed, promoted or cancelled.',
     'DeployConfig.DryRun': 'Validate and resolve everything, publish DeployPlanned, change nothing.',
     DeployId: 'Optional id chosen by the caller (publishing the same request twice then starts one deploy); default: the EventBridge event id.',
+    RequestedBy:
+      'Who or what asked, kept in the history (the CLI fills it); printable text only. A label the publisher chooses: who published is recorded by CloudTrail (`auditTrail`, docs/SECURITY.md).',
   },
   CancelRequested: { Reason: 'Why; it ends up in DeployCancelled.' },
   UndeployRequested: {

@@ -350,6 +350,8 @@ export function resourceNames(prefix = 'deployomat') {
     scheduleGroup: prefix,
     /** The handlers' IAM role: workload and meta roles trust exactly this name (IAM names are account-wide). */
     handlerRole: `${prefix}-handlers`,
+    /** The CloudTrail trail of the bus's PutEvents (the `auditTrail` option); its ARN is in its bucket's and key's policies. */
+    auditTrail: `${prefix}-bus-audit`,
     queue: (handler: string) => `${prefix}-${handler}`,
     deadLetterQueue: (handler: string) => `${prefix}-${handler}-dlq`,
     rule: (handler: string) => `${prefix}-${handler}`,

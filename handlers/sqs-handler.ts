@@ -73,13 +73,23 @@ export function stepContext(log: Logger, eventId: string): StepContext {
   return { cfg, cp, ledger: new Ledger(cp.dynamo, cfg.tableName), log, eventId };
 }
 
+/** How a record reached its queue, as SQS (not the publisher) tells it. */
+export interface Receipt {
+  /** When the queue received the message (`SentTimestamp`): the same on every redelivery. */
+  receivedAt: Date;
+}
+
 /** Parses the EventBridge envelope of each record. A body that is not one is dropped, not retried. */
-export function envelopeHandler(name: string, handle: (envelope: EventEnvelope, ctx: StepContext) => Promise<void>): SqsLambda {
+export function envelopeHandler(
+  name: string,
+  handle: (envelope: EventEnvelope, ctx: StepContext, receipt: Receipt) => Promise<void>,
+): SqsLambda {
   return sqsHandler(name, async (record, log) => {
     const envelope = parseEnvelope(record, log);
     if (!envelope) return;
     log.appendKeys({ eventId: envelope.id, detailType: envelope['detail-type'] });
-    await handle(envelope, stepContext(log, envelope.id));
+    const sent = Number(record.attributes.SentTimestamp);
+    await handle(envelope, stepContext(log, envelope.id), { receivedAt: new Date(Number.isFinite(sent) && sent > 0 ? sent : Date.now()) });
   });
 }
 

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DeployRequested } from '../../events/client';
 import { DeployPlanned } from '../../events/lifecycle';
+import { stripUnprintable } from '../../events/text';
 import { println, type Context } from '../context';
 import { EXIT } from '../errors';
 import { follow, withSubscription, type FollowEvent } from '../follow';
@@ -58,8 +59,12 @@ export function generateDeployId(service: string, now = new Date()): string {
   return `${head}-${stamp}-${random}`;
 }
 
-/** Who is asking, for the history: CI's own identity where there is one, else user@host. */
+/** Who is asking, for the history: CI's own identity where there is one, else user@host (printable, as the schema requires). */
 export function requester(env: NodeJS.ProcessEnv = process.env): string {
+  return stripUnprintable(describeRequester(env));
+}
+
+function describeRequester(env: NodeJS.ProcessEnv): string {
   if (env.GITHUB_ACTIONS) return `ci:github/${env.GITHUB_REPOSITORY ?? '?'}#${env.GITHUB_RUN_ID ?? '?'} (${env.GITHUB_ACTOR ?? '?'})`;
   if (env.GITLAB_CI) return `ci:gitlab/${env.CI_PROJECT_PATH ?? '?'}#${env.CI_PIPELINE_ID ?? '?'} (${env.GITLAB_USER_LOGIN ?? '?'})`;
   if (env.CI) return `ci:${env.CI_NAME ?? 'unknown'}`;
@@ -131,7 +136,7 @@ async function dryRun(ctx: Context, key: { account: string; service: string }, d
       if (e.detailType !== 'DeployPlanned') return undefined;
       const plan = DeployPlanned.safeParse(e.detail);
       if (plan.success) for (const line of renderPlan(plan.data)) println(ctx.stdout, line);
-      else println(ctx.stdout, JSON.stringify(e.detail, null, 2)); // a newer Deployomat's plan: shown as is
+      else for (const line of JSON.stringify(e.detail, null, 2).split('\n')) println(ctx.stdout, line); // a newer Deployomat's plan: shown as is
       return EXIT.ok;
     };
     const code = await follow(sub, { onEvent });

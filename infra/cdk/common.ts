@@ -82,6 +82,13 @@ export function assertExternalId(externalId: string | undefined): void {
   }
 }
 
+/** An AWS Organizations id (`o-` and 10-32 lowercase letters or digits), as `aws:PrincipalOrgID` and `aws:ResourceOrgID` compare it. */
+export function assertOrganizationId(organizationId: string | undefined): void {
+  if (organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(organizationId)) {
+    throw new Error(`organizationId must be an AWS Organizations id, o- and 10-32 lowercase letters or digits (got "${organizationId}")`);
+  }
+}
+
 /** How a workload or meta role trusts Deployomat's handlers (DeployAccessRole, MetaAccessRole). */
 export interface HandlerTrustProps {
   /** Accounts where Deployomat installations run (the CI/CD accounts). */
@@ -117,9 +124,7 @@ export function handlerCallers(
   props: HandlerTrustProps,
   opts: { conditions: Record<string, Record<string, unknown>> },
 ): iam.PrincipalBase[] {
-  if (props.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(props.organizationId)) {
-    throw new Error(`organizationId must be an AWS Organizations id, o- and 10-32 lowercase letters or digits (got "${props.organizationId}")`);
-  }
+  assertOrganizationId(props.organizationId);
   const prefix = props.deployomatPrefix ?? 'deployomat';
   assertPrefix('deployomatPrefix', prefix);
   const handlerRole = resourceNames(prefix).handlerRole;

@@ -29,6 +29,15 @@ export interface DeployerRoleProps {
    * @default none required
    */
   readonly externalId?: string;
+  /**
+   * Callers must set a source identity (`aws sts assume-role --source-identity alice`), or carry one
+   * from the session they assume the role with. It cannot be changed later in the session or in
+   * any role it goes on to assume, and CloudTrail records it with every call, the PutEvents of a
+   * command included (see `auditTrail` on `Deployomat`). `false` trusts sessions without one, as
+   * before 0.2 (see docs/SECURITY.md for the risk).
+   * @default true
+   */
+  readonly requireSourceIdentity?: boolean;
 }
 
 /**
@@ -36,7 +45,8 @@ export interface DeployerRoleProps {
  * commands (`DeployRequested`, `CancelRequested`, `UndeployRequested`, `PauseRequested`, `ResumeRequested`,
  * `PromoteRequested`: source `deployomat.client`, every command of the catalog)
  * to the bus and nothing else — never a lifecycle event — and read deploy history and the
- * handlers' logs. Path `/<org>/ci-service-role/`, as the original.
+ * handlers' logs. Path `/<org>/ci-service-role/`, as the original. Trusted by the user accounts,
+ * for sessions that name who they are (`sts:SourceIdentity`, unless `requireSourceIdentity: false`).
  */
 export class DeployerRole extends Construct {
   public readonly role: iam.Role;
@@ -48,17 +58,24 @@ export class DeployerRole extends Construct {
     assertSegment('organizationPrefix', org);
     assertExternalId(props.externalId);
 
-    const users = props.userAccountIds.map((account) =>
-      props.externalId
-        ? new iam.AccountPrincipal(account).withConditions({ StringEquals: { 'sts:ExternalId': props.externalId } })
-        : new iam.AccountPrincipal(account),
-    );
+    type Conditions = Record<string, Record<string, string>>;
+    const externalId: Conditions = props.externalId ? { StringEquals: { 'sts:ExternalId': props.externalId } } : {};
+    const principals = (conditions: Conditions) =>
+      props.userAccountIds.map((account) =>
+        Object.keys(conditions).length ? new iam.AccountPrincipal(account).withConditions(conditions) : new iam.AccountPrincipal(account),
+      );
+    // Null false: the key must be there. A session without a source identity has none.
+    const sourceIdentity: Conditions = props.requireSourceIdentity === false ? {} : { Null: { 'sts:SourceIdentity': 'false' } };
     this.role = new iam.Role(this, 'Resource', {
       roleName: props.roleName ?? 'DeployomatDeployer',
       path: `/${org}/ci-service-role/`,
       description: `Starts, cancels and undeploys with ${props.deployomat.serviceName}; reads its history and logs`,
-      assumedBy: new iam.CompositePrincipal(...users),
+      assumedBy: new iam.CompositePrincipal(...principals({ ...externalId, ...sourceIdentity })),
     });
+    // Setting a source identity, or assuming the role from a session that carries one, needs this too.
+    this.role.assumeRolePolicy!.addStatements(
+      new iam.PolicyStatement({ sid: 'SetSourceIdentity', actions: ['sts:SetSourceIdentity'], principals: principals(externalId) }),
+    );
     props.deployomat.grantPublishCommands(this.role, props.commands);
     props.deployomat.grantReadHistory(this.role);
     props.deployomat.grantReadLogs(this.role);
@@ -74,12 +91,18 @@ export class DeployerRole extends Construct {
     const stack = Stack.of(this);
     const prefix = `${deployomat.eventBus.eventBusName}-cli-`;
     const why = 'The CLI creates one temporary rule and queue per --wait/watch, named <bus>-cli-<random>; the wildcard is that prefix only.';
+    const rules = stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${deployomat.eventBus.eventBusName}/${prefix}*` });
+    const queues = stack.formatArn({ service: 'sqs', resource: `${prefix}*` });
+    addStatement(this.role, { sid: 'FollowWithTemporaryRule', actions: ['events:PutRule', 'events:RemoveTargets', 'events:DeleteRule'], resources: [rules] }, why);
+    // A temporary rule sees every event of a service: it may feed the CLI's own queue, nothing
+    // else (not another account's queue or bus, not a function). Every target of the call must match.
     addStatement(
       this.role,
       {
-        sid: 'FollowWithTemporaryRule',
-        actions: ['events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
-        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${deployomat.eventBus.eventBusName}/${prefix}*` })],
+        sid: 'TargetOwnTemporaryQueue',
+        actions: ['events:PutTargets'],
+        resources: [rules],
+        conditions: { 'ForAllValues:ArnLike': { 'events:TargetArn': [queues] }, Null: { 'events:TargetArn': 'false' } },
       },
       why,
     );
@@ -88,7 +111,7 @@ export class DeployerRole extends Construct {
       {
         sid: 'FollowWithTemporaryQueue',
         actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:DeleteQueue'],
-        resources: [stack.formatArn({ service: 'sqs', resource: `${prefix}*` })],
+        resources: [queues],
       },
       why,
     );

@@ -1,14 +1,15 @@
-import { Duration, Lazy, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -26,7 +27,8 @@ import {
   type HandlerSpec,
   type ResourceNames,
 } from '../../events/topology';
-import { addStatement, assertPrefix, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
+import { BusAuditTrail } from './audit-trail';
+import { addStatement, assertOrganizationId, assertPrefix, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
 import { HandlerQueue } from './handler-queue';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
 
@@ -79,6 +81,13 @@ export interface DeployomatProps {
    * @default none: the handlers read the registry in this account with their own role
    */
   readonly metaRoleArn?: string;
+  /**
+   * The AWS Organizations id of the workload and meta accounts: the handlers may assume roles only
+   * in accounts of this organization (`aws:ResourceOrgID`), whatever a registry entry names. The
+   * other direction is the workload and meta roles' own `organizationId` (`aws:PrincipalOrgID`).
+   * @default any account (a role is still assumable only if it carries the tags below and trusts the handlers)
+   */
+  readonly organizationId?: string;
   /**
    * Roles the handlers may assume in workload accounts; on top of that, a role must be tagged
    * `Service=<serviceName>` and `Environment=<environment>` (see `DeployAccessRole`).
@@ -180,16 +189,32 @@ export interface DeployomatProps {
    */
   readonly logLevel?: LogLevel;
   /**
-   * Customer managed key for the queues and the ledger table. It must be a key of this stack or one
-   * whose policy already lets EventBridge (`events.amazonaws.com`) encrypt with it.
-   * @default SQS-managed encryption (SSE-SQS) for queues, an AWS owned key for the table
+   * The customer managed key of everything Deployomat stores that can take one: the queues and
+   * their dead-letter queues, the ledger table, the bus and its archive, the handlers' log groups
+   * (and the audit trail's log files). A key of this stack, or one whose policy already lets
+   * EventBridge, CloudWatch Logs (and CloudTrail) use it. `'aws-owned'`: each service's own
+   * encryption instead (SSE-SQS, AWS owned keys), as before 0.2 — still encrypted, but whoever may
+   * read a queue, the table or the archive reads it: no key policy as a second gate, no record of
+   * decrypts (see docs/SECURITY.md).
+   * @default a key of its own (`alias/<prefix>`, rotated yearly, removed with `removalPolicy`)
    */
-  readonly encryptionKey?: kms.IKey;
+  readonly encryptionKey?: kms.IKey | 'aws-owned';
   /**
    * Actions of the dead-letter queue alarms (e.g. an SNS topic that pages someone).
    * @default no actions: the alarms are visible in CloudWatch only
    */
   readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
+  /**
+   * Record who publishes to the bus, as AWS sees it: a CloudTrail trail (`<prefix>-bus-audit`)
+   * logging every PutEvents on the bus as a data event — the caller, its session and source
+   * identity (see `DeployerRole`), where from, when — into an S3 bucket of its own (log file
+   * validation on, files encrypted with `encryptionKey`, written by this trail only, never deleted
+   * through the bucket). `{ bucket }` delivers to a bucket you keep instead (its policy must let
+   * the trail write: see `BusAuditTrail`). Data events are charged ($0.10 per 100,000 in 2026:
+   * every command and every lifecycle event the handlers publish is one), plus S3.
+   * @default false: no trail (CloudTrail logs no data events unless asked)
+   */
+  readonly auditTrail?: boolean | { readonly bucket: s3.IBucket };
   /**
    * What happens to the ledger table and the log groups when the stack is deleted.
    * @default RemovalPolicy.RETAIN: deploy history outlives the stack
@@ -225,6 +250,10 @@ export class Deployomat extends Construct {
   public readonly queues: ReadonlyMap<string, HandlerQueue>;
   /** Per handler name: its log group. */
   public readonly logGroups: ReadonlyMap<string, logs.LogGroup>;
+  /** The key of every store that takes one (see `encryptionKey`); undefined with `'aws-owned'`. */
+  public readonly encryptionKey?: kms.IKey;
+  /** The trail of the bus's PutEvents, with `auditTrail`. */
+  public readonly auditTrail?: BusAuditTrail;
   /** Per client command: the role ARNs the bus lets publish it (filled by grantPublishCommands). */
   private readonly commandPublishers = new Map<DetailType, string[]>();
 
@@ -236,6 +265,7 @@ export class Deployomat extends Construct {
     assertSegment('serviceName', this.serviceName);
     assertSegment('environment', props.environment);
     assertSegment('organizationPrefix', props.organizationPrefix);
+    assertOrganizationId(props.organizationId);
     this.environment = props.environment;
     this.organizationPrefix = props.organizationPrefix;
     // Core handlers only: a feature handler (HandlerSpec.feature) is built by its own construct
@@ -248,13 +278,31 @@ export class Deployomat extends Construct {
     Tags.of(this).add(SERVICE_TAG, this.serviceName);
     Tags.of(this).add(ENVIRONMENT_TAG, props.environment);
 
-    this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: names.bus });
-    this.archive = this.eventBus.archive('Archive', {
+    const key = (this.encryptionKey = this.createKey(props, prefix, removalPolicy));
+    this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: names.bus, kmsKey: key });
+    // In the bus's scope, as `eventBus.archive()` puts it (which drops kmsKey): the same logical id.
+    // The bus by its ARN from its name: the archive's key policy names it, and a reference to the
+    // bus itself would make the key depend on the bus that depends on the key.
+    const busArn = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: names.bus });
+    const busByName = events.EventBus.fromEventBusArn(this, 'BusByName', busArn);
+    this.archive = new events.Archive(this.eventBus, 'Archive', {
+      sourceEventBus: busByName,
       archiveName: names.archive,
       description: 'Every Deployomat event, for replaying history (replays never re-run a deploy)',
       eventPattern: { source: [CLIENT_SOURCE, LIFECYCLE_SOURCE] },
       retention: props.archiveRetention ?? Duration.days(30),
+      kmsKey: key,
     });
+    this.archive.node.addDependency(this.eventBus);
+    if (props.auditTrail) {
+      this.auditTrail = new BusAuditTrail(this, 'AuditTrail', {
+        eventBus: this.eventBus,
+        trailName: names.auditTrail,
+        bucket: props.auditTrail === true ? undefined : props.auditTrail.bucket,
+        encryptionKey: key,
+        removalPolicy,
+      });
+    }
 
     this.table = new dynamodb.Table(this, 'Ledger', {
       tableName: names.table,
@@ -263,9 +311,7 @@ export class Deployomat extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: LEDGER_TTL_ATTRIBUTE,
-      ...(props.encryptionKey
-        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
-        : {}),
+      ...(key ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: key } : {}),
       removalPolicy,
     });
 
@@ -302,7 +348,7 @@ export class Deployomat extends Construct {
           deadLetterVisibilityTimeout: deadLetterSpec
             ? Duration.seconds(deadLetterSpec.queue.visibilityTimeoutSeconds)
             : undefined,
-          encryptionKey: props.encryptionKey,
+          encryptionKey: key,
           alarmActions: props.alarmActions,
         }),
       );
@@ -312,7 +358,7 @@ export class Deployomat extends Construct {
     this.timerQueue.grantSendMessages(this.handlerRole);
     // A long timer's schedule hands its event to the timer queue shortly before it is due (domain/emit.ts).
     this.timerQueue.grantSendMessages(this.schedulerRole);
-    if (props.encryptionKey) {
+    if (key) {
       for (const role of [this.handlerRole, this.schedulerRole]) {
         for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
           Validations.of(role).acknowledge({
@@ -355,6 +401,7 @@ export class Deployomat extends Construct {
         logGroupName: `/aws/lambda/${functionName}`,
         retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         removalPolicy,
+        encryptionKey: key,
       });
       logGroup.grantWrite(this.handlerRole);
       const fn = new nodejs.NodejsFunction(this, spec.name, {
@@ -435,8 +482,19 @@ export class Deployomat extends Construct {
     });
   }
 
-  /** Lets `grantee` read deploy history: query and get ledger items (the table only, no writes). */
+  /**
+   * Lets `grantee` read deploy history: query and get ledger items (the table only, no writes), and
+   * decrypt them with the table's key, through DynamoDB only.
+   */
   public grantReadHistory(grantee: iam.IGrantable): iam.Grant {
+    if (this.encryptionKey) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:Decrypt'],
+        resourceArns: [this.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      });
+    }
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DescribeTable'],
@@ -452,6 +510,43 @@ export class Deployomat extends Construct {
       actions: ['logs:DescribeLogStreams', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
       resourceArns: arns,
     });
+  }
+
+  /**
+   * The installation's key: the one given, or a key of its own. CloudWatch Logs may use it for the
+   * handlers' log groups only (EventBridge's and CloudTrail's statements are added where they are used).
+   */
+  private createKey(props: DeployomatProps, prefix: string, removalPolicy: RemovalPolicy): kms.IKey | undefined {
+    if (props.encryptionKey === 'aws-owned') return undefined;
+    const stack = Stack.of(this);
+    // Kept as long as the table it encrypts: a deleted key would make a retained table unreadable.
+    const key =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        alias: `alias/${prefix}`,
+        description: `Deployomat (${prefix}): queues, ledger, bus, archive and logs`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsTheHandlersLogs',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: `/aws/lambda/${prefix}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    return key;
   }
 
   private createSchedulerRole(): iam.Role {
@@ -489,6 +584,8 @@ export class Deployomat extends Construct {
   private grantHandlerPermissions(props: DeployomatProps): void {
     const role = this.handlerRole;
     const stack = Stack.of(this);
+    // Cross-account assumes stay in the organization, when one is given.
+    const inOrganization = props.organizationId ? { 'aws:ResourceOrgID': props.organizationId } : {};
     Tags.of(role).add(SERVICE_TAG, this.serviceName);
     Tags.of(role).add(ENVIRONMENT_TAG, props.environment);
 
@@ -529,7 +626,7 @@ export class Deployomat extends Construct {
         actions: ['sts:AssumeRole', 'sts:TagSession'],
         resources: [props.metaRoleArn],
         conditions: {
-          StringEquals: { [`aws:RequestTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT },
+          StringEquals: { [`aws:RequestTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT, ...inOrganization },
           'ForAnyValue:StringEquals': { 'sts:TransitiveTagKeys': [ENVIRONMENT_TAG] },
         },
       });
@@ -561,6 +658,7 @@ export class Deployomat extends Construct {
           StringEquals: {
             [`aws:ResourceTag/${SERVICE_TAG}`]: this.serviceName,
             [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: PRINCIPAL_ENVIRONMENT,
+            ...inOrganization,
           },
         },
       },

@@ -1,6 +1,7 @@
 /**
  * Deployomat's CDK constructs. Which goes in which account, and the IAM model: docs/INFRA.md.
  */
+export { BusAuditTrail, type BusAuditTrailProps } from './audit-trail';
 export { CiParameters, type CiParametersProps } from './ci-parameters';
 export {
   DEFAULT_DEPLOY_ACCESS_ROLE_NAME,

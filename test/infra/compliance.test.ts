@@ -13,7 +13,7 @@ import { allStatements, asList, env, newApp, props, resourcesOf, type CfnTemplat
 
 /**
  * What users deploy — the sample app (infra/app.ts) plus the options it does not use (a customer
- * managed key, a meta role, the Slack notifier) — checked by cdk-nag (AwsSolutions) and cfn-lint,
+ * managed key of their own, a meta role, an organization, the audit trail, the Slack notifier) — checked by cdk-nag (AwsSolutions) and cfn-lint,
  * and scanned for the security rules of the templates.
  */
 let app: App;
@@ -30,6 +30,8 @@ function buildExtras(scope: App): void {
     organizationPrefix: 'acme',
     metaRoleArn: 'arn:aws:iam::333333333333:role/DeployomatParameterAccess',
     encryptionKey: key,
+    organizationId: 'o-abcdefghij',
+    auditTrail: true,
   });
   const secret = new secretsmanager.Secret(stack, 'SlackToken', { description: 'Slack bot token' });
   Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'Slack bot tokens cannot be rotated by a Lambda.' });

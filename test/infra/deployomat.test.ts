@@ -76,15 +76,17 @@ describe('Construct: Deployomat', () => {
   describe('queues', () => {
     it.each(queuedHandlers().map((h) => [h.name, h] as const))('%s: visibility, redrive and encryption from the spec', (_name, spec) => {
       const queue = json.Resources[queueIdNamed(names.queue(spec.name))]!;
+      // Encrypted with the installation's own key by default (audit-trust.test.ts: every store).
+      const key = { 'Fn::GetAtt': [expect.stringMatching(/^DeployomatKey/), 'Arn'] };
       expect(props(queue)).toMatchObject({
         VisibilityTimeout: spec.queue.visibilityTimeoutSeconds,
-        SqsManagedSseEnabled: true,
+        KmsMasterKeyId: key,
         RedrivePolicy: { maxReceiveCount: spec.queue.maxReceiveCount },
       });
       const dlqId = refId((props(queue).RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn);
       expect(props(json.Resources[dlqId!]!)).toMatchObject({
         QueueName: names.deadLetterQueue(spec.name),
-        SqsManagedSseEnabled: true,
+        KmsMasterKeyId: key,
         MessageRetentionPeriod: 14 * 24 * 3600,
       });
     });
@@ -361,7 +363,10 @@ describe('Construct: Deployomat', () => {
       const timerQueueId = resourcesOf(json, 'AWS::SQS::Queue').find(([, q]) => props(q).QueueName === names.queue(timerHandler().name))![0];
       expect(statements.map((st) => st.Action)).toEqual(expect.arrayContaining(['events:PutEvents', expect.arrayContaining(['sqs:SendMessage'])]));
       for (const statement of statements) {
-        if (statement.Action === 'events:PutEvents') {
+        if (JSON.stringify(statement.Action).includes('kms:')) {
+          // The timer queue's key, to encrypt what it sends there.
+          expect(statement).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DeployomatKey/), 'Arn'] } });
+        } else if (statement.Action === 'events:PutEvents') {
           expect(statement).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DeployomatBus/), 'Arn'] } });
         } else {
           expect(statement).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [timerQueueId, 'Arn'] } });

@@ -131,6 +131,10 @@ function ref(id: string, attr: string, template: CfnTemplate): string {
       return arn('scheduler', `schedule-group/${name('Name')}`);
     case 'AWS::SecretsManager::Secret.Ref':
       return arn('secretsmanager', `secret:${name('Name')}-AbCdEf`);
+    case 'AWS::S3::Bucket.Ref':
+      return name('BucketName');
+    case 'AWS::S3::Bucket.Arn':
+      return `arn:aws:s3:::${name('BucketName')}`;
     case 'AWS::KMS::Key.Arn':
       return arn('kms', `key/${id}`);
     default:

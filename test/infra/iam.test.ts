@@ -132,7 +132,8 @@ describe('Role: DeployerRole', () => {
         resource: roleArn(cicd, 'Deployer'),
         identity: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }],
         resourcePolicy: trust,
-        context: externalId ? { 'sts:ExternalId': externalId } : {},
+        // A source identity is required too (audit-trust.test.ts attacks that).
+        context: { 'sts:SourceIdentity': 'alice', ...(externalId ? { 'sts:ExternalId': externalId } : {}) },
       });
     expect(await assume(`arn:aws:iam::${USERS}:role/ci`, 'ci-secret-id')).toBe('Allowed');
     expect(await assume(`arn:aws:iam::${USERS}:role/ci`)).not.toBe('Allowed');
