@@ -7,6 +7,8 @@ const RegistryEntry = z.object({
   prefix: z.string().regex(/^\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/),
   name: z.string().min(1),
   environment: z.string().min(1),
+  /** The account's id (Omat's convention); when present, the registered role must be in it. */
+  account_id: z.string().regex(/^\d{12}$/).optional(),
 });
 
 export interface Account {
@@ -44,6 +46,13 @@ export async function resolveAccount(ssm: SSMClient, slug: string, deployomatSer
   const rolePath = `${entry.prefix}/roles/${deployomatServiceName}`;
   const role = await getParameter(ssm, rolePath);
   if (!role?.Value) throw new RejectedError([`No Deployomat role registered for account ${slug}: SSM parameter ${rolePath} is missing`]);
+  const roleAccount = role.Value.split(':')[4];
+  if (entry.account_id && roleAccount !== entry.account_id) {
+    // A role parameter pointing elsewhere would deploy this slug's services into another account.
+    throw new RejectedError([
+      `SSM parameter ${rolePath} names a role in account ${roleAccount ?? '(not an ARN)'}, but ${registryPath} says ${slug} is account ${entry.account_id}: fix the role parameter`,
+    ]);
+  }
   return {
     slug,
     prefix: entry.prefix,

@@ -78,7 +78,7 @@ export async function seedAccount(opts: { slug: string; environment?: string; na
   const ssm = await metaSsm();
   const put = (Name: string, Value: string, Type: 'String' | 'StringList' = 'String') =>
     ssm.send(new PutParameterCommand({ Name, Value, Type, Overwrite: true }));
-  await put(`/omat/account_registry/${opts.slug}`, JSON.stringify({ prefix, name, environment }));
+  await put(`/omat/account_registry/${opts.slug}`, JSON.stringify({ prefix, name, environment, account_id: WORKLOAD_ACCOUNT }));
   await put(`${prefix}/roles/deployomat`, DEPLOY_ROLE_ARN);
 
   const { ec2, elb } = await workloadClients();

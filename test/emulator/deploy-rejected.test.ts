@@ -3,7 +3,8 @@ import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balanc
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
-import { seedAccount, seedService, workloadClients, type SeededService } from '../../infra/local/seed';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { META_ROLE_ARN, metaSsm, seedAccount, seedService, workloadClients, type SeededService } from '../../infra/local/seed';
 import { startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
 import { shape, snapshotService } from '../helpers/workload';
 
@@ -26,6 +27,9 @@ describe('Rejected deploys (emulator)', () => {
   beforeAll(async () => {
     t = await startTestDeployomat({ slug });
     await seedAccount({ slug: 'acme-prod', environment: 'production' });
+    // Issue #12, finding 12: the registry says 222222222222, its role parameter names another account's role.
+    const mixed = await seedAccount({ slug: 'acme-mixed', name: 'mixed' });
+    await (await metaSsm()).send(new PutParameterCommand({ Name: `${mixed.prefix}/roles/deployomat`, Value: META_ROLE_ARN, Type: 'String', Overwrite: true }));
     svc = await seedService(t.account, { service: 'cart', web: true, amis: ['cart-v1'] });
   });
   afterAll(async () => t?.stop());
@@ -41,6 +45,11 @@ describe('Rejected deploys (emulator)', () => {
     ['a missing AmiId', () => ({ AccountCanonicalSlug: slug, ServiceName: 'cart' }), 'AmiId is required'],
     ['an unknown account', () => ({ ...base(), AccountCanonicalSlug: 'nope' }), 'Unable to locate account information for nope'],
     ['an unknown service', () => ({ ...base(), ServiceName: 'nosuch' }), 'Could not load nosuch-template. Is ServiceName correct?'],
+    [
+      "a registered role outside the registry's account",
+      () => ({ ...base(), AccountCanonicalSlug: 'acme-mixed' }),
+      'names a role in account 111111111111, but /omat/account_registry/acme-mixed says acme-mixed is account 222222222222',
+    ],
     ['an AMI that does not exist', () => ({ ...base(), AmiId: 'ami-0000000000000dead' }), 'AMI ami-0000000000000dead does not exist'],
     ['a name prefix matching nothing', () => ({ ...base(), AmiId: '$name-prefix:zzz-none' }), 'No available AMI named "zzz-none*"'],
     ['a launch template version that does not exist', () => ({ ...base(), AmiId: '$launchtemplate:99' }), 'has no version 99'],
