@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -49,10 +49,15 @@ export class HandlerQueue extends Construct {
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
 
+    // Only its own queue may dead-letter into it: another queue of the account redriving here would
+    // have the dead-letters handler roll back whatever deploy its messages name. By name (the
+    // queue refers to this one already: a reference back would be a cycle).
+    const sourceQueue = sqs.Queue.fromQueueArn(this, 'Source', Stack.of(this).formatArn({ service: 'sqs', resource: props.queueName }));
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       queueName: props.deadLetterQueueName,
       retentionPeriod: Duration.days(14),
       visibilityTimeout: props.deadLetterVisibilityTimeout,
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [sourceQueue] },
       enforceSSL: true,
       ...encryption,
     });

@@ -110,7 +110,11 @@ export async function provision(opts: {
   const deadLetterQueueUrls: Record<string, string> = {};
   const queueArns: Record<string, string> = {};
   for (const spec of queuedHandlers(specs)) {
-    const dlq = await createQueue(sqs, names.deadLetterQueue(spec.name), { MessageRetentionPeriod: String(14 * 24 * 3600) });
+    const dlq = await createQueue(sqs, names.deadLetterQueue(spec.name), {
+      MessageRetentionPeriod: String(14 * 24 * 3600),
+      // As the CDK's: only its own queue may dead-letter into it.
+      RedriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [`arn:aws:sqs:${opts.region}:${opts.accountId}:${names.queue(spec.name)}`] }),
+    });
     const queue = await createQueue(sqs, names.queue(spec.name), {
       VisibilityTimeout: String(spec.queue.visibilityTimeoutSeconds),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: spec.queue.maxReceiveCount }),

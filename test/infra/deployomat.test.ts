@@ -89,6 +89,10 @@ describe('Construct: Deployomat', () => {
         KmsMasterKeyId: key,
         MessageRetentionPeriod: 14 * 24 * 3600,
       });
+      // Only its own queue may dead-letter into it (no other queue's messages reach the dead-letters handler).
+      const allow = props(json.Resources[dlqId!]!).RedriveAllowPolicy as { redrivePermission: string; sourceQueueArns: unknown[] };
+      expect(allow.redrivePermission).toBe('byQueue');
+      expect(allow.sourceQueueArns.map((arn) => resolve(arn, json))).toEqual([`arn:aws:sqs:${REGION}:${ACCOUNT}:${names.queue(spec.name)}`]);
     });
 
     it('gives the dead-letter queues the visibility timeout of the dead-letters handler that reads them', () => {

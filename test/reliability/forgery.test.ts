@@ -2,7 +2,7 @@ import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeArchiveCommand, DescribeReplayCommand, EventBridgeClient, PutEventsCommand, StartReplayCommand } from '@aws-sdk/client-eventbridge';
 import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
@@ -267,5 +267,20 @@ describe('Forged and replayed events (emulator)', () => {
     expect(t.observer.events.filter((e) => e.detail.DeployId === 'forged-q' || e.detail.UndeployId === 'forged-qu').map((e) => e.detailType)).toEqual([]);
     expect(await ledger().getDeployment({ AccountCanonicalSlug: slug, ServiceName: 'web' }, 'forged-q')).toBeFalsy();
     expect(await world({ history: false })).toEqual(before);
+  });
+
+  it("(e) refuses another queue that names a handler's dead-letter queue as its own: nothing reaches the dead-letters handler that way", async () => {
+    // Prepare: a queue of anyone's, redriving into start-deploy's dead-letter queue after one receive.
+    const { sqs } = controlPlaneClients();
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: t.local.install.deadLetterQueueUrls['start-deploy'], AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const redrive = JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 });
+
+    // Act
+    const created = sqs.send(new CreateQueueCommand({ QueueName: 'not-deployomat', Attributes: { RedrivePolicy: redrive } }));
+
+    // Assess: refused as AWS refuses it (the dead-letter queue's RedriveAllowPolicy names its own queue only).
+    await expect(created).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    const own = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: t.local.install.queueUrls['start-deploy'], AttributeNames: ['RedrivePolicy'] }));
+    expect(JSON.parse(own.Attributes!.RedrivePolicy!).deadLetterTargetArn).toBe(dlqArn);
   });
 });

@@ -353,6 +353,39 @@ SQSBackend.change_message_visibility = _change_message_visibility
 SqsQueue.wait_for_messages = _wait_for_messages
 
 
+# --- f2. a dead-letter queue's RedriveAllowPolicy ------------------------------------
+# moto stores RedriveAllowPolicy but lets any queue name the queue as its dead-letter target; AWS
+# refuses a RedrivePolicy the dead-letter queue does not allow (denyAll, or byQueue without this
+# queue among sourceQueueArns).
+
+from moto.sqs.exceptions import SQSException  # noqa: E402
+
+_orig_setup_dlq = _require(SqsQueue, "_setup_dlq")
+
+
+@functools.wraps(_orig_setup_dlq)
+def _setup_dlq(self, policy):
+    _orig_setup_dlq(self, policy)
+    dlq = getattr(self, "dead_letter_queue", None)
+    raw = getattr(dlq, "redrive_allow_policy", None) if dlq is not None else None
+    if not raw:
+        return
+    allow = json.loads(raw) if isinstance(raw, str) else raw
+    permission = allow.get("redrivePermission", "allowAll")
+    if permission == "allowAll" or (permission == "byQueue" and self.queue_arn in allow.get("sourceQueueArns", [])):
+        return
+    self.redrive_policy = None
+    self.dead_letter_queue = None
+    raise SQSException(
+        "InvalidParameterValue",
+        f"Value {json.dumps(policy) if not isinstance(policy, str) else policy} for parameter RedrivePolicy is invalid. "
+        f"Reason: the dead-letter queue {dlq.name} does not allow {self.name} as a source queue (its RedriveAllowPolicy).",
+    )
+
+
+SqsQueue._setup_dlq = _setup_dlq
+
+
 # --- g. cached JSONPath parsing for EventBridge delivery ----------------------------
 # moto.events.utils.EventTemplateParser.parse does `from jsonpath_ng.ext import parse` on each
 # call; parsed expressions are immutable, so caching them by text is safe.
