@@ -54,7 +54,8 @@ const ACCESS_HINTS: Record<Resource, (ctx: ErrorContext) => string[]> = {
   bus: (ctx) => [`publishing needs events:PutEvents on bus ${ctx.bus} with source deployomat.client (the DeployerRole grants it)`],
   subscription: (ctx) => [
     `following (--wait, watch) creates a temporary rule and queue: it needs events:PutRule/PutTargets/RemoveTargets/DeleteRule on rules "${ctx.bus}-cli-*"`,
-    `and sqs:CreateQueue/GetQueueAttributes/SetQueueAttributes/ReceiveMessage/DeleteMessage/DeleteQueue on queues "${ctx.bus}-cli-*" (not granted by the DeployerRole)`,
+    `and sqs:CreateQueue/GetQueueAttributes/SetQueueAttributes/ReceiveMessage/DeleteMessage/DeleteQueue on queues "${ctx.bus}-cli-*";`,
+    'removing those a killed CLI left needs events:ListRules and sqs:ListQueues (on "*": neither has resource-level permissions); the DeployerRole grants all of these',
   ],
   table: (ctx) => [
     `reading the ledger needs dynamodb:GetItem/Query on table ${ctx.table} (the DeployerRole grants them);`,
@@ -65,6 +66,9 @@ const ACCESS_HINTS: Record<Resource, (ctx: ErrorContext) => string[]> = {
 
 const CREDENTIALS_HINT =
   'set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any non-empty values for the local runtime)';
+
+/** Whether an AWS SDK error is IAM's refusal. */
+export const isAccessDenied = (err: unknown) => /AccessDenied|AuthorizationError|UnauthorizedOperation/.test((err as { name?: string } | undefined)?.name ?? '');
 
 /** Turns an AWS SDK (or network) error into a CliError saying what to fix; a CliError passes through. */
 export function explainAwsError(err: unknown, ctx: ErrorContext, resource: Resource = 'other'): CliError {
@@ -87,7 +91,7 @@ export function explainAwsError(err: unknown, ctx: ErrorContext, resource: Resou
   if (/^(UnrecognizedClient|InvalidClientTokenId|InvalidSignature|ExpiredToken|SignatureDoesNotMatch)/.test(name)) {
     return new SetupError(`AWS rejected the credentials (${name}): refresh them (e.g. aws sso login) or pass another --profile.`, [message]);
   }
-  if (/AccessDenied|AuthorizationError|UnauthorizedOperation/.test(name)) {
+  if (isAccessDenied(err)) {
     return new SetupError(`Not allowed: ${message}`, ACCESS_HINTS[resource](ctx));
   }
   if (name === 'ResourceNotFoundException' && (resource === 'bus' || resource === 'subscription')) {

@@ -1,17 +1,11 @@
-import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SetQueueAttributesCommand,
-} from '@aws-sdk/client-sqs';
+import { PutRuleCommand, PutTargetsCommand, type PutRuleCommandInput } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { LIFECYCLE_SOURCE } from '../events/catalog';
 import { EventEnvelope } from '../events/envelope';
 import type { Aws } from './aws';
-import { EXIT } from './errors';
+import { EXIT, SetupError } from './errors';
 import type { Output } from './render';
+import { describeSubscription, isMissingQueue, removeSubscription, RENEW_EVERY_MS, STALE_AFTER_MS, subscriptionName, sweep } from './subscriptions';
 
 /** A lifecycle event as the follower received it (the shape describeEvent takes). */
 export interface FollowEvent {
@@ -27,39 +21,42 @@ export interface FollowEvent {
  * A temporary subscription to one service's lifecycle events, the way infra/local/observer.ts
  * does it: an EventBridge rule on the bus targeting a fresh SQS queue, deleted on close. Opened
  * *before* a command is published, so no event of it is missed. Replayed events are excluded.
+ * While it is read, the rule's Description is renewed every RENEW_EVERY_MS: one nobody renews
+ * is a leftover that the next CLI removes (cli/subscriptions.ts).
  */
 export class Subscription {
   private readonly buffer: FollowEvent[] = [];
   private readonly seen = new Set<string>();
   private readonly abort = new AbortController();
+  private renewedAt = Date.now();
   interrupted = false;
 
   private constructor(
     private readonly aws: Aws,
     readonly name: string,
     private readonly queueUrl: string,
+    private readonly rule: (renewedAt: Date) => PutRuleCommandInput,
   ) {}
 
   static async open(aws: Aws, filter: { account: string; service: string }): Promise<Subscription> {
     const bus = aws.options.bus;
-    const name = `${bus.slice(0, 40)}-cli-${Math.random().toString(36).slice(2, 10)}`;
+    const name = subscriptionName(bus);
     const events = aws.events();
     const sqs = aws.sqs();
     let queueUrl: string | undefined;
+    const pattern = {
+      source: [LIFECYCLE_SOURCE],
+      'replay-name': [{ exists: false }],
+      detail: { AccountCanonicalSlug: [filter.account], ServiceName: [filter.service] },
+    };
+    const rule = (renewedAt: Date): PutRuleCommandInput => ({
+      Name: name,
+      EventBusName: bus,
+      EventPattern: JSON.stringify(pattern),
+      Description: describeSubscription(filter, renewedAt),
+    });
     try {
-      const pattern = {
-        source: [LIFECYCLE_SOURCE],
-        'replay-name': [{ exists: false }],
-        detail: { AccountCanonicalSlug: [filter.account], ServiceName: [filter.service] },
-      };
-      const { RuleArn } = await events.send(
-        new PutRuleCommand({
-          Name: name,
-          EventBusName: bus,
-          EventPattern: JSON.stringify(pattern),
-          Description: `Temporary subscription of the deployomat CLI (${filter.account}/${filter.service}); safe to delete`,
-        }),
-      );
+      const { RuleArn } = await events.send(new PutRuleCommand(rule(new Date())));
       // A day of retention bounds what a killed CLI (kill -9) leaves queued.
       queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { MessageRetentionPeriod: '86400' } }))).QueueUrl!;
       const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
@@ -77,7 +74,7 @@ export class Subscription {
       };
       await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { Policy: JSON.stringify(policy) } }));
       await events.send(new PutTargetsCommand({ Rule: name, EventBusName: bus, Targets: [{ Id: 'cli', Arn: queueArn }] }));
-      return new Subscription(aws, name, queueUrl);
+      return new Subscription(aws, name, queueUrl, rule);
     } catch (err) {
       await removeSubscription(aws, name, queueUrl);
       throw await aws.explain(err, 'subscription');
@@ -88,9 +85,23 @@ export class Subscription {
   async next(timeoutMs: number): Promise<FollowEvent | undefined> {
     const deadline = Date.now() + timeoutMs;
     while (!this.buffer.length && !this.interrupted && Date.now() < deadline) {
+      await this.renewIfDue();
       await this.receive(Math.max(1, Math.min(5, Math.round((deadline - Date.now()) / 1000))));
     }
     return this.buffer.shift();
+  }
+
+  /** Records that this subscription still has a follower (PutRule again, same pattern, new time). */
+  private async renewIfDue(): Promise<void> {
+    if (Date.now() - this.renewedAt < RENEW_EVERY_MS) return;
+    const renewedAt = new Date();
+    try {
+      await this.aws.events().send(new PutRuleCommand(this.rule(renewedAt)));
+    } catch (err) {
+      if (this.interrupted) return;
+      throw await this.aws.explain(err, 'subscription');
+    }
+    this.renewedAt = renewedAt.getTime();
   }
 
   private async receive(waitSeconds: number): Promise<void> {
@@ -103,6 +114,12 @@ export class Subscription {
       messages = out.Messages ?? [];
     } catch (err) {
       if (this.interrupted) return;
+      if (isMissingQueue(err)) {
+        throw new SetupError(
+          `The temporary subscription ${this.name} was removed while following: another CLI took it for a leftover (not renewed for ${STALE_AFTER_MS / 60_000} min; was this process suspended?).`,
+          ['Deployomat keeps going without it: follow again with deployomat watch <deploy-id>, or see deployomat status'],
+        );
+      }
       throw await this.aws.explain(err, 'subscription');
     }
     const batch: FollowEvent[] = [];
@@ -146,19 +163,6 @@ function safeJson(text: string | undefined): unknown {
   }
 }
 
-/** Deletes the rule (and its target) and the queue; returns a warning if something is left. */
-async function removeSubscription(aws: Aws, name: string, queueUrl: string | undefined): Promise<string | undefined> {
-  const bus = aws.options.bus;
-  const events = aws.events();
-  const left: string[] = [];
-  await events.send(new RemoveTargetsCommand({ Rule: name, EventBusName: bus, Ids: ['cli'] })).catch(() => undefined);
-  await events.send(new DeleteRuleCommand({ Name: name, EventBusName: bus })).catch((err: Error) => {
-    if (err.name !== 'ResourceNotFoundException') left.push(`rule ${name} on bus ${bus} (${err.name})`);
-  });
-  if (queueUrl) await aws.sqs().send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch((err: Error) => left.push(`queue ${queueUrl} (${err.name})`));
-  return left.length ? `could not delete the temporary ${left.join(' and ')}: delete it by hand` : undefined;
-}
-
 export interface FollowOptions {
   /** Called for each event; returns an exit code once the outcome arrived. */
   onEvent(e: FollowEvent): number | undefined;
@@ -189,8 +193,10 @@ export async function follow(sub: Subscription, opts: FollowOptions): Promise<nu
 }
 
 /**
- * Opens a subscription, runs `fn` with it and always removes it again — also on Ctrl-C/SIGTERM,
- * which interrupt the wait (a second Ctrl-C exits at once).
+ * Removes stale subscriptions, opens one, runs `fn` with it and always removes it again — also on
+ * Ctrl-C/SIGTERM, which interrupt the wait, or, while it is being opened, let the opening finish
+ * and then remove it without running `fn`. A second Ctrl-C exits at once (what it leaves, the
+ * next CLI removes once stale).
  */
 export async function withSubscription(
   aws: Aws,
@@ -198,21 +204,32 @@ export async function withSubscription(
   stderr: Output,
   fn: (sub: Subscription) => Promise<number>,
 ): Promise<number> {
-  const sub = await Subscription.open(aws, filter);
+  let sub: Subscription | undefined;
+  let interrupted = false;
   let signals = 0;
   const onSignal = () => {
     if (++signals > 1) process.exit(EXIT.interrupted);
-    stderr.write(`\nInterrupted: removing the temporary subscription ${sub.name} (the command itself keeps running in Deployomat)\n`);
-    sub.interrupt();
+    interrupted = true;
+    stderr.write(
+      sub
+        ? `\nInterrupted: removing the temporary subscription ${sub.name} (the command itself keeps running in Deployomat)\n`
+        : '\nInterrupted: nothing was published; removing the temporary subscription being set up\n',
+    );
+    sub?.interrupt();
   };
+  // Before anything is created: a signal in between would otherwise kill the process and leave it.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    for (const warning of await sweep(aws)) stderr.write(`warning: ${warning}\n`);
+    if (interrupted) return EXIT.interrupted;
+    sub = await Subscription.open(aws, filter);
+    if (interrupted) return EXIT.interrupted;
     return await fn(sub);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    const warning = await sub.close();
+    const warning = await sub?.close();
     if (warning) stderr.write(`warning: ${warning}\n`);
   }
 }

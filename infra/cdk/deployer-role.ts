@@ -115,6 +115,18 @@ export class DeployerRole extends Construct {
       },
       why,
     );
+    // A killed CLI leaves its rule behind, and the bus has a quota of 300 rules (issue #12,
+    // finding 10): each CLI removes the stale ones with the grants above, found with these two.
+    addStatement(
+      this.role,
+      {
+        sid: 'FindStaleTemporaryRules',
+        actions: ['events:ListRules', 'sqs:ListQueues'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+      },
+      'events:ListRules and sqs:ListQueues support no resource-level permissions; they read names and descriptions only, in this region.',
+    );
     addStatement(this.role, { sid: 'ListServices', actions: ['dynamodb:Scan'], resources: [deployomat.table.tableArn] });
   }
 }

@@ -109,7 +109,10 @@ describe('deployomat arguments (no AWS)', () => {
   it('names the permission a denied call needs', () => {
     const ctx = { bus: 'deployomat', table: 'deployomat-ledger', region: 'eu-west-1' };
     const denied = Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
-    expect(explainAwsError(denied, ctx, 'subscription')).toMatchObject({ exitCode: 3, details: [expect.stringContaining('rules "deployomat-cli-*"'), expect.any(String)] });
+    expect(explainAwsError(denied, ctx, 'subscription')).toMatchObject({
+      exitCode: 3,
+      details: [expect.stringContaining('rules "deployomat-cli-*"'), expect.any(String), expect.stringContaining('events:ListRules and sqs:ListQueues')],
+    });
     expect(explainAwsError(denied, ctx, 'table').details.join(' ')).toContain('dynamodb:Scan');
     const missing = Object.assign(new Error('Event bus x does not exist.'), { name: 'ResourceNotFoundException' });
     expect(explainAwsError(missing, ctx, 'subscription').message).toBe('Event bus deployomat not found in eu-west-1; pass --bus or check the installation.');

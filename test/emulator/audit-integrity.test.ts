@@ -54,7 +54,9 @@ describe('Audit integrity (emulator)', () => {
     await sendAt(new Date(forged), 'DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: '$bogus', DeployId: deployId });
     await t.observer.outcome(deployId, 30_000);
     let items = await eventItems(deployId);
-    for (const deadline = Date.now() + 15_000; !items.some((i) => i.DetailType === 'DeployRequested') && Date.now() < deadline; items = await eventItems(deployId)) {
+    // The history handler records both events on its own time: wait for the two.
+    const recorded = () => ['DeployRequested', 'DeployRejected'].every((type) => items.some((i) => i.DetailType === type));
+    for (const deadline = Date.now() + 15_000; !recorded() && Date.now() < deadline; items = await eventItems(deployId)) {
       await new Promise((r) => setTimeout(r, 250));
     }
 
