@@ -45,6 +45,12 @@ export const DEPLOY_ROLE_DESCRIBE_ACTIONS = [
  */
 export const DEPLOY_ROLE_VIA_SERVICE_ACTIONS = ['ec2:RunInstances', 'ec2:DescribeVpcs', 'ec2:DescribeInternetGateways'] as const;
 
+/**
+ * What Auto Scaling tags with the caller's permissions when it launches from a launch template that
+ * tags its instances or volumes (most do): only as part of that launch (`ec2:CreateAction`).
+ */
+const LAUNCH_TAGGED_RESOURCES = ['instance', 'volume', 'network-interface', 'spot-instances-request'] as const;
+
 /** The original's role name. */
 export const DEFAULT_DEPLOY_ACCESS_ROLE_NAME = 'DeployomatDeployAccess';
 
@@ -252,6 +258,16 @@ export class DeployAccessRole extends Construct {
         conditions: { Bool: { 'aws:ViaAWSService': 'true' } },
       },
       'Only through an AWS service (aws:ViaAWSService): Auto Scaling launching from the launch template, ELB looking up the VPC.',
+    );
+    addStatement(
+      this.role,
+      {
+        sid: 'TagWhatAutoScalingLaunches',
+        actions: ['ec2:CreateTags'],
+        resources: LAUNCH_TAGGED_RESOURCES.map((resource) => stack.formatArn({ service: 'ec2', resource, resourceName: '*' })),
+        conditions: { Bool: { 'aws:ViaAWSService': 'true' }, StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      },
+      'Launched resources are named by EC2; only through an AWS service (Auto Scaling), and only as part of RunInstances.',
     );
     addStatement(
       this.role,

@@ -70,6 +70,9 @@ const ignore = async (p: Promise<unknown>, ...errors: (new (...a: never[]) => Er
   }
 };
 
+/** The local installation's environment (the `Deployomat` construct's `environment`): seeded accounts are `development`. */
+export const LOCAL_ENVIRONMENT = 'development';
+
 /**
  * Features switched on by the environment: `slack` when `DEPLOYOMAT_SLACK_CHANNEL` is set (the
  * notifier then also needs `SLACK_BOT_TOKEN`, and `SLACK_API_URL` to talk to a stand-in).
@@ -167,6 +170,8 @@ export async function provision(opts: {
       DEPLOYOMAT_TIMER_QUEUE_ARN: timerQueueArn,
       DEPLOYOMAT_SCHEDULE_GROUP: names.scheduleGroup,
       DEPLOYOMAT_SCHEDULER_ROLE_ARN: schedulerRoleArn,
+      // As the CDK construct always sets it (its required `environment`): the meta role's session tag.
+      DEPLOYOMAT_ENVIRONMENT: LOCAL_ENVIRONMENT,
       ...(slack ? { [NOTIFIER_ENV.slackTable]: names.slackTable } : {}),
     },
   };

@@ -143,6 +143,8 @@ export async function seedService(
         InstanceType: 't3.micro',
         MetadataOptions: { HttpTokens: 'required' },
         IamInstanceProfile: { Name: instanceProfile },
+        // As most launch templates do: Auto Scaling then tags what it launches with the caller's permissions.
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'service', Value: opts.service }] }],
       },
       // The service owner marks its launch template (and instance role) as the service's.
       TagSpecifications: [{ ResourceType: 'launch-template', Tags: [ownerTag] }],

@@ -235,3 +235,12 @@ export function busPolicy(template: CfnTemplate): PolicyDocument {
   if (!statements.length) throw new Error('the template has no bus policy');
   return { Version: '2012-10-17', Statement: statements };
 }
+
+/** The resolved policy of the queue named `name` (its one AWS::SQS::QueuePolicy). */
+export function queuePolicy(template: CfnTemplate, name: string): PolicyDocument {
+  const [queueId] = resourcesOf(template, 'AWS::SQS::Queue').find(([, q]) => props(q).QueueName === name) ?? [];
+  if (!queueId) throw new Error(`no queue ${name}`);
+  const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy').filter(([, p]) => (props(p).Queues as { Ref: string }[]).some((q) => q.Ref === queueId));
+  if (policies.length !== 1) throw new Error(`queue ${name} has ${policies.length} queue policies, expected one`);
+  return resolve(props(policies[0]![1]).PolicyDocument, template) as PolicyDocument;
+}

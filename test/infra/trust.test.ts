@@ -12,9 +12,9 @@ import {
   newApp,
   newStack,
   props,
+  queuePolicy,
   REGION,
   resolve,
-  resourcesOf,
   roleId,
   simulate,
   trustPolicy,
@@ -137,15 +137,6 @@ describe('Finding 1: only named principals publish client commands', () => {
     expect(() => d.grantPublishCommands(role, ['BakeElapsed'])).toThrow(/commands must be client commands/);
   });
 });
-
-/** The resolved policy of the queue named `name`. */
-function queuePolicy(template: CfnTemplate, name: string): PolicyDocument {
-  const [queueId] = resourcesOf(template, 'AWS::SQS::Queue').find(([, q]) => props(q).QueueName === name) ?? [];
-  if (!queueId) throw new Error(`no queue ${name}`);
-  const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy').filter(([, p]) => (props(p).Queues as { Ref: string }[]).some((q) => q.Ref === queueId));
-  expect(policies).toHaveLength(1);
-  return resolve(props(policies[0]![1]).PolicyDocument, template) as PolicyDocument;
-}
 
 const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
 const ruleArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${names.bus}/${name}`;

@@ -260,6 +260,31 @@ def _create_lt_version_once(self):
 LaunchTemplateResponses.create_launch_template_version = _create_lt_version_once
 
 
+# --- d2. CreateLaunchTemplate's own tags stay the template's --------------------------
+# moto copies the request's TagSpecifications (the tags of the launch template itself) into
+# LaunchTemplateData.TagSpecifications, as if every instance launched from it were tagged (and with
+# ResourceType launch-template, which AWS refuses there). AWS keeps them apart.
+
+_orig_create_lt = _require(LaunchTemplateResponses, "create_launch_template")
+
+
+@functools.wraps(_orig_create_lt)
+def _create_lt(self):
+    result = _orig_create_lt(self)
+    template = self.ec2_backend.launch_template_name_to_ids.get(self._get_param("LaunchTemplateName"))
+    template = self.ec2_backend.launch_templates.get(template) if template else None
+    data_specs = (self._get_param("LaunchTemplateData", {}) or {}).get("TagSpecifications") or []
+    for version in getattr(template, "versions", []):
+        if "TagSpecifications" in version.data:
+            version.data["TagSpecifications"] = [dict(spec) for spec in data_specs]
+            if not version.data["TagSpecifications"]:
+                del version.data["TagSpecifications"]
+    return result
+
+
+LaunchTemplateResponses.create_launch_template = _create_lt
+
+
 # --- e. lifecycle hooks given at ASG creation -------------------------------------
 
 _orig_create_asg = _require(AutoScalingResponse, "create_auto_scaling_group")
