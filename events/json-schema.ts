@@ -145,6 +145,7 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
     DeployId: 'The deploy id, if it could be read from the request.',
     AmiId: "The request's AmiId, if it could be read.",
     DryRun: 'Set when the rejected request was a dry run.',
+    RetryAt: 'Set when a dry run was rejected because another one of the service was planned moments ago: when one may be planned again (ISO 8601).',
   },
   AsgCloned: {
     AmiId: 'The AMI the new ASG runs (commands resolved).',

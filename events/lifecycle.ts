@@ -25,6 +25,8 @@ export const DeployRejected = z.object({
   Reasons: z.array(z.string()).min(1),
   /** The rejected request was a dry run (DeployConfig.DryRun). */
   DryRun: z.boolean().optional(),
+  /** A dry run over the limit (DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS): when one may be planned again (ISO 8601). */
+  RetryAt: z.string().optional(),
 });
 
 export const AsgCloned = DeployRef.extend({

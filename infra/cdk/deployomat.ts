@@ -149,6 +149,14 @@ export interface DeployomatProps {
    */
   readonly schedulerLead?: Duration;
   /**
+   * At most one dry run per service is planned in this time (`DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS`):
+   * each reads the workload account, whose API quotas all its teams' deploys share. Within it an
+   * identical request is dropped and any other rejected (DeployRejected with `RetryAt`).
+   * `Duration.seconds(0)` turns the limit off. Whole seconds, at most an hour.
+   * @default Duration.seconds(10)
+   */
+  readonly dryRunInterval?: Duration;
+  /**
    * How long the archive keeps Deployomat's events (for replaying history; replays never re-run a deploy).
    * @default Duration.days(30)
    */
@@ -638,6 +646,7 @@ export class Deployomat extends Construct {
       DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: seconds('deadlineMargin', props.deadlineMargin, Duration.minutes(10), 0),
       DEPLOYOMAT_RETRY_BASE_SECONDS: seconds('retryBase', props.retryBase, Duration.seconds(2), 1),
       DEPLOYOMAT_SCHEDULER_LEAD_SECONDS: seconds('schedulerLead', props.schedulerLead, Duration.minutes(2), 61, 600),
+      DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS: seconds('dryRunInterval', props.dryRunInterval, Duration.seconds(10), 0, 3600),
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     };

@@ -6,6 +6,7 @@ import { cli, globals, percentages, start } from './run-cli';
 describe('deployomat pause, resume, promote, deploy --dry-run (CLI on the emulator)', () => {
   let t: TestDeployomat;
   let svc: SeededService;
+  let till: SeededService;
   const slug = 'acme-steer';
   const service = 'cart';
   const key = ['--account', slug, '--service', service];
@@ -14,6 +15,7 @@ describe('deployomat pause, resume, promote, deploy --dry-run (CLI on the emulat
   beforeAll(async () => {
     t = await startTestDeployomat({ slug });
     svc = await seedService(t.account, { service, web: true, amis: ['cart-v1', 'cart-v2'] });
+    till = await seedService(t.account, { service: 'till', web: true, priority: 20, amis: ['till-v1'] });
     await seedAlarm('cart-5xx');
   });
   afterAll(async () => t?.stop());
@@ -91,10 +93,16 @@ describe('deployomat pause, resume, promote, deploy --dry-run (CLI on the emulat
     expect(dry.stdout).toMatch(/rollback alarms {2}cart-5xx: (OK|INSUFFICIENT_DATA)$/m);
     expect(await cli([...globals(t), 'history', ...key])).toEqual(before);
 
-    const rejected = await cli([...globals(t), 'deploy', ...key, '--ami', svc.amis['cart-v1']!, '--rollback-alarm', 'nosuch', '--dry-run']);
+    // Another service: cart's dry-run window is still open (one per DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS).
+    const tillKey = ['--account', slug, '--service', 'till'];
+    const rejected = await cli([...globals(t), 'deploy', ...tillKey, '--ami', till.amis['till-v1']!, '--rollback-alarm', 'nosuch', '--dry-run']);
     expect(rejected.code).toBe(1);
-    expect(rejected.stderr).toMatch(/dry run cart-\S+ was rejected/);
+    expect(rejected.stderr).toMatch(/dry run till-\S+ was rejected \(a deploy would be too; nothing was changed\)/);
     expect(rejected.stderr).toContain('there is no CloudWatch alarm "nosuch"');
+
+    const limited = await cli([...globals(t), 'deploy', ...key, '--ami', svc.amis['cart-v1']!, '--dry-run']);
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toMatch(/dry run cart-\S+ was not planned:\n {2}- Too many dry runs: dry run cart-dry of cart in acme-steer was planned at \S+, .*; retry after \S+Z/);
   });
 
   it('resume --wait exits 1 when nothing is deploying', async () => {

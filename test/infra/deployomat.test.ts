@@ -245,6 +245,7 @@ describe('Construct: Deployomat', () => {
         deadlineMargin: Duration.minutes(5),
         retryBase: Duration.seconds(3),
         schedulerLead: Duration.seconds(90),
+        dryRunInterval: Duration.seconds(30),
         logLevel: 'DEBUG',
         runtime: lambda.Runtime.NODEJS_22_X,
       });
@@ -261,6 +262,7 @@ describe('Construct: Deployomat', () => {
             DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: '300',
             DEPLOYOMAT_RETRY_BASE_SECONDS: '3',
             DEPLOYOMAT_SCHEDULER_LEAD_SECONDS: '90',
+            DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS: '30',
             POWERTOOLS_LOG_LEVEL: 'DEBUG',
             POWERTOOLS_SERVICE_NAME: 'shipit',
           }),
@@ -368,6 +370,7 @@ describe('Construct: Deployomat', () => {
       [{ healthCheckInterval: Duration.seconds(0) }, 'healthCheckInterval must be a whole number of seconds, at least 1 (got 0 s)'],
       [{ drainTime: Duration.millis(1500) }, 'drainTime must be a whole number of seconds, at least 0 (got 1.5 s)'],
       [{ schedulerLead: Duration.seconds(60) }, 'schedulerLead must be a whole number of seconds, from 61 to 600 (got 60 s)'],
+      [{ dryRunInterval: Duration.hours(2) }, 'dryRunInterval must be a whole number of seconds, from 0 to 3600 (got 7200 s)'],
       [{ runtime: lambda.Runtime.PYTHON_3_12 }, 'runtime must be a Node.js runtime (got python3.12)'],
     ])('rejects %j', (overrides, message) => {
       const s = newStack(newApp(), 'Invalid');
