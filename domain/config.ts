@@ -56,6 +56,12 @@ const Env = z.object({
    * identical request is dropped and any other is rejected with when to retry (domain/dry-run.ts).
    */
   DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS: z.coerce.number().nonnegative().max(3600).default(10),
+  /**
+   * A paused rollout without a PauseTimeout of its own rolls back after this many seconds, and a
+   * longer PauseTimeout is rejected: a forgotten pause would hold a second fleet, and the service,
+   * forever (domain/pause.ts).
+   */
+  DEPLOYOMAT_MAX_PAUSE_SECONDS: z.coerce.number().positive().max(365 * 86400).default(86400),
 });
 
 export interface Config {
@@ -78,6 +84,7 @@ export interface Config {
   retryBaseSeconds: number;
   schedulerLeadSeconds: number;
   dryRunIntervalSeconds: number;
+  maxPauseSeconds: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -110,5 +117,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryBaseSeconds: e.DEPLOYOMAT_RETRY_BASE_SECONDS,
     schedulerLeadSeconds: e.DEPLOYOMAT_SCHEDULER_LEAD_SECONDS,
     dryRunIntervalSeconds: e.DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS,
+    maxPauseSeconds: e.DEPLOYOMAT_MAX_PAUSE_SECONDS,
   };
 }

@@ -229,6 +229,8 @@ export const ServiceState = z.object({
       BakeRemainingMs: z.number().optional(),
       By: z.enum(['request', 'PauseAtPercent']),
       Reason: z.string(),
+      /** When it rolls back unless resumed (as RolloutPaused announced); absent on pauses before 0.2. */
+      RollbackAt: z.string().optional(),
     })
     .optional(),
   /** Seconds the rollout stood still (paused, or a step held for capacity): the deadline is extended by them. */

@@ -83,7 +83,7 @@ export const RolloutPaused = DeployRef.extend({
   Percent: z.number().int().min(0).max(100),
   By: z.enum(['request', 'PauseAtPercent']),
   Reason: z.string(),
-  /** When it rolls back unless resumed (PauseTimeout); absent: it waits. */
+  /** When it rolls back unless resumed (PauseTimeout, else the installation's maximum pause); absent only before 0.2. */
   RollbackAt: z.string().optional(),
 });
 

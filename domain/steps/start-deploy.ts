@@ -26,6 +26,7 @@ import { deployMinSize, productionHoldSize, sizeTags } from '../sizes';
 import { stepCount } from '../weights';
 import { deadlineTimer } from '../deadline';
 import { decideDryRun, dryRunWindow } from '../dry-run';
+import { pauseTimeoutProblems } from '../pause';
 
 /** Everything a deploy needs to know before it changes anything; resolving it only reads. */
 export interface Resolved {
@@ -78,11 +79,15 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
       cloneService(ctx, s, await resolve(ctx, input, deployId, s.Request.Production), guard),
     );
   }
-  if (input.DeployConfig.DryRun) return planOnly(ctx, envelope, input, deployId, state);
-  if (await ctx.ledger.getDeployment(key, deployId)) {
+  const dryRun = input.DeployConfig.DryRun;
+  if (!dryRun && (await ctx.ledger.getDeployment(key, deployId))) {
     ctx.log.info('Dropping DeployRequested: this deploy already ran');
     return;
   }
+  // What the installation allows, before anything is read in the workload account.
+  const overLimits = pauseTimeoutProblems(input.DeployConfig, ctx.cfg.maxPauseSeconds);
+  if (overLimits.length) return reject(ctx, envelope, overLimits, deployId, { dryRun: dryRun || undefined });
+  if (dryRun) return planOnly(ctx, envelope, input, deployId, state);
   let resolved: Resolved;
   try {
     resolved = await resolve(ctx, input, deployId, recordedProduction(state));

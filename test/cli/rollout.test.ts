@@ -27,13 +27,14 @@ describe('deployomat pause, resume, promote, deploy --dry-run (CLI on the emulat
     const paused = await cli([...globals(t), 'pause', ...key, '--reason', 'check the dashboards', '--wait']);
     expect(paused.code, paused.stderr).toBe(0);
     expect(paused.stdout).toContain('pause of deploy cart-1 (Baking) requested');
-    expect(paused.stdout).toContain('paused at 100 % by request: check the dashboards; waits for resume or promote');
+    // No --pause-timeout: it rolls back after the installation's maximum pause (a day).
+    expect(paused.stdout).toMatch(/paused at 100 % by request: check the dashboards; rolls back at \d\d:\d\d:\d\dZ unless resumed or promoted/);
     expect(paused.stderr).toContain(`Continue with: deployomat resume --account ${slug} --service ${service}`);
 
     const st = await cli([...globals(t), 'status', ...key]);
     expect(st.code, st.stderr).toBe(0);
     expect(st.stdout).toMatch(/phase\s+Paused \(deploy cart-1,/);
-    expect(st.stdout).toMatch(/paused\s+during the bake \(\d+ s of it left\) since \S+Z \(\d+ s ago\), by request: check the dashboards; waits for resume or promote/);
+    expect(st.stdout).toMatch(/paused\s+during the bake \(\d+ s of it left\) since \S+Z \(\d+ s ago\), by request: check the dashboards; rolls back at \S+Z unless resumed or promoted/);
 
     const again = await cli([...globals(t), 'pause', ...key, '--wait']);
     expect(again.code).toBe(1);
