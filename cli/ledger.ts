@@ -93,8 +93,8 @@ export function pausedOf(s: ServiceState): PausedView | undefined {
     by: s.Paused.By,
     reason: s.Paused.Reason,
     since,
-    // RolloutPaused's RollbackAt is counted from the same moment (domain/steps/shift-traffic.ts: pausedEvents).
-    rollbackAt: timeout !== undefined ? since + timeout * 1000 : undefined,
+    // As RolloutPaused announced it (domain/pause.ts); a pause before 0.2 recorded only its PauseTimeout.
+    rollbackAt: s.Paused.RollbackAt ? Date.parse(s.Paused.RollbackAt) : timeout !== undefined ? since + timeout * 1000 : undefined,
   };
 }
 

@@ -59,7 +59,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--rollback-alarm <name>', 'CloudWatch alarm gating the rollout: in ALARM, the deploy rolls back (repeatable)', collect)
     .option('--alarm-grace-period <s>', 'seconds an alarm must stay in ALARM before it counts')
     .option('--pause-at <percent>', 'pause the rollout once a step reaches this share of traffic, 1-99 (repeatable)', collect)
-    .option('--pause-timeout <s>', 'roll a paused rollout back after this long without resume or promote (default: it waits)')
+    .option('--pause-timeout <s>', 'roll a paused rollout back after this long without resume or promote (default and most: the installation\'s maximum pause, 24 h unless set otherwise)')
     .option('--dry-run', 'resolve and plan only, change nothing: prints what the deploy would do (always waits for the plan)')
     .option('--deploy-id <id>', 'deploy id (default <service>-<yyyymmddThhmmss>-<random>); publishing the same id twice starts one deploy')
     .option('--requested-by <who>', 'who or what asks, kept in the history (default: the CI run, or user@host)')

@@ -46,7 +46,9 @@ export function describe(e: FollowEvent): string {
     case 'BakeCheckDue':
       return `alarms checked during the bake (ends ${typeof d.BakeEndsAt === 'string' ? clock(Date.parse(d.BakeEndsAt)) : '?'})`;
     case 'PauseTimeoutDue':
-      return `paused for PauseTimeout (${num(d, 'PauseTimeout')} s) without resume or promote`;
+      return d.Limit === 'MaxPause'
+        ? `paused for the installation's maximum pause (${num(d, 'PauseTimeout')} s) without resume or promote`
+        : `paused for PauseTimeout (${num(d, 'PauseTimeout')} s) without resume or promote`;
     case 'DeployDeadlinePassed':
       // Re-armed while the rollout stands still: only a RollbackStarted (cause deadline) means it acted.
       return `deadline check (${num(d, 'DeadlineSeconds')} s of running time; time paused or held does not count)`;

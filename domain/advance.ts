@@ -4,6 +4,7 @@ import type { ControlPlane } from './aws/clients';
 import type { Config } from './config';
 import { emit } from './emit';
 import { DeployFailure, RejectedError, SupersededError } from './errors';
+import { withdrawPauseTimer } from './pause';
 import { isActiveDeploy, Ledger, type Phase, type ServiceKey, type ServiceState, type Transition } from './ledger';
 
 /** What every step gets: configuration, clients, the ledger, a logger carrying the deploy's keys. */
@@ -163,6 +164,7 @@ export async function interrupt(
     if (moved) {
       ctx.log.info('Rollback started', { cause, reason, fromPhase: state.Phase });
       await emit(ctx.cp, ctx.cfg, outcome.emit);
+      await withdrawPauseTimer(ctx, state);
       return state;
     }
   }

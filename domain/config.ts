@@ -50,6 +50,18 @@ const Env = z.object({
   DEPLOYOMAT_SCHEDULER_LEAD_SECONDS: z.coerce.number().int().positive().max(600).default(120),
   /** A failed message is retried after base × 2^(attempt−1) seconds (not the full visibility timeout). */
   DEPLOYOMAT_RETRY_BASE_SECONDS: z.coerce.number().int().positive().default(2),
+  /**
+   * At most one dry run per service is planned in this many seconds (0: no limit). Each one reads
+   * the workload account, whose API quotas every team deploying there shares. Within the window an
+   * identical request is dropped and any other is rejected with when to retry (domain/dry-run.ts).
+   */
+  DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS: z.coerce.number().nonnegative().max(3600).default(10),
+  /**
+   * A paused rollout without a PauseTimeout of its own rolls back after this many seconds, and a
+   * longer PauseTimeout is rejected: a forgotten pause would hold a second fleet, and the service,
+   * forever (domain/pause.ts).
+   */
+  DEPLOYOMAT_MAX_PAUSE_SECONDS: z.coerce.number().positive().max(365 * 86400).default(86400),
 });
 
 export interface Config {
@@ -71,6 +83,8 @@ export interface Config {
   deadlineMarginSeconds: number;
   retryBaseSeconds: number;
   schedulerLeadSeconds: number;
+  dryRunIntervalSeconds: number;
+  maxPauseSeconds: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -102,5 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deadlineMarginSeconds: e.DEPLOYOMAT_DEADLINE_MARGIN_SECONDS,
     retryBaseSeconds: e.DEPLOYOMAT_RETRY_BASE_SECONDS,
     schedulerLeadSeconds: e.DEPLOYOMAT_SCHEDULER_LEAD_SECONDS,
+    dryRunIntervalSeconds: e.DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS,
+    maxPauseSeconds: e.DEPLOYOMAT_MAX_PAUSE_SECONDS,
   };
 }

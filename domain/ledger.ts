@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { DomainEvent } from '../events/catalog';
@@ -171,6 +172,22 @@ export function recordedProduction(state: ServiceState | undefined): ProductionR
   return state.Request.Production?.AsgName === state.ProductionAsgName ? state.Request.Production : undefined;
 }
 
+/**
+ * A service's dry-run window (item `DRYRUN`, see domain/dry-run.ts): the dry run that opened it is
+ * planned; until it closes, no other dry run of the service is.
+ */
+export const DryRunWindow = z.object({
+  DeployId: z.string(),
+  /** The EventBridge id of the dry run that opened it: a redelivery of that event is still planned. */
+  EventId: z.string(),
+  /** {@link requestHash} of its request, DeployId included: an identical repeat is told from another request. */
+  RequestHash: z.string(),
+  OpenedAt: z.string(),
+  /** When the window closes (epoch ms). */
+  Until: z.number(),
+});
+export type DryRunWindow = z.output<typeof DryRunWindow>;
+
 export const ServiceState = z.object({
   AccountCanonicalSlug: z.string(),
   ServiceName: z.string(),
@@ -212,6 +229,8 @@ export const ServiceState = z.object({
       BakeRemainingMs: z.number().optional(),
       By: z.enum(['request', 'PauseAtPercent']),
       Reason: z.string(),
+      /** When it rolls back unless resumed (as RolloutPaused announced); absent on pauses before 0.2. */
+      RollbackAt: z.string().optional(),
     })
     .optional(),
   /** Seconds the rollout stood still (paused, or a step held for capacity): the deadline is extended by them. */
@@ -246,6 +265,7 @@ export interface ServiceKey {
 
 const pk = (k: ServiceKey) => `${k.AccountCanonicalSlug}#${k.ServiceName}`;
 const SERVICE_SK = 'SERVICE';
+const DRY_RUN_SK = 'DRYRUN';
 const deploySk = (deployId: string) => `DEPLOY#${deployId}`;
 const undeploySk = (undeployId: string) => `UNDEPLOY#${undeployId}`;
 
@@ -361,6 +381,32 @@ export class Ledger {
     } catch (err) {
       if (isConditionFailure(err)) return false;
       throw err;
+    }
+  }
+
+  /**
+   * Opens the service's dry-run window for `window` unless one is open at `now` (epoch ms): one
+   * conditional write, so of two dry runs at once only one opens it. When it was open, the dry run
+   * that holds it, as DynamoDB returns it with the failed condition (undefined if it did not).
+   */
+  async openDryRunWindow(key: ServiceKey, window: DryRunWindow, now: number): Promise<{ opened: true } | { opened: false; holder?: DryRunWindow }> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          // ExpiresAt only tidies up (TTL deletes within days): the condition reads Until.
+          Item: { pk: pk(key), sk: DRY_RUN_SK, ...key, ...window, ExpiresAt: Math.ceil(window.Until / 1000) },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until <= :now',
+          ExpressionAttributeNames: { '#until': 'Until' },
+          ExpressionAttributeValues: { ':now': now },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { opened: true };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const holder = err.Item ? DryRunWindow.safeParse(unmarshall(err.Item)) : undefined;
+      return { opened: false, holder: holder?.success ? holder.data : undefined };
     }
   }
 

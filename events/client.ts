@@ -57,7 +57,10 @@ export const DeployConfig = z
       })
       .max(20, 'must list at most 20 percentages')
       .optional(),
-    /** A paused rollout rolls back after this long without ResumeRequested/PromoteRequested. Unset: it waits. */
+    /**
+     * A paused rollout rolls back after this long without ResumeRequested/PromoteRequested. Unset:
+     * the installation's maximum pause; longer than it: rejected (domain/pause.ts).
+     */
     PauseTimeout: seconds().optional(),
     /** Validate and resolve everything, report the plan as DeployPlanned, change nothing. */
     DryRun: z.boolean({ error: 'must be true or false' }).optional(),

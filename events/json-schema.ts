@@ -89,7 +89,7 @@ const EVENTS = {
     kind: 'lifecycle',
     description: 'A traffic step waits because the new group has too few healthy targets for its share of traffic; it is retried.',
   },
-  RolloutPaused: { kind: 'lifecycle', description: 'The rollout stands still until ResumeRequested or PromoteRequested (or PauseTimeout).' },
+  RolloutPaused: { kind: 'lifecycle', description: "The rollout stands still until ResumeRequested or PromoteRequested, or until its PauseTimeout (else the installation's maximum pause) rolls it back." },
   RolloutResumed: { kind: 'lifecycle', description: 'A paused rollout carries on.' },
   RolloutPromoted: { kind: 'lifecycle', description: 'The remaining steps and the bake are skipped: traffic goes to 100 % and the deploy finishes.' },
   RolloutCommandRejected: {
@@ -97,7 +97,7 @@ const EVENTS = {
     description: 'A PauseRequested, ResumeRequested or PromoteRequested was invalid or did not apply; nothing changed.',
   },
   BakeCheckDue: { kind: 'timer', description: 'During a bake with RollbackAlarms: time to check the alarms again.' },
-  PauseTimeoutDue: { kind: 'timer', description: 'A paused rollout reached its PauseTimeout: it is rolled back if still paused.' },
+  PauseTimeoutDue: { kind: 'timer', description: "A paused rollout reached its PauseTimeout (or the installation's maximum pause): it is rolled back if still paused." },
 } as const satisfies Record<DetailType, EventInfo>;
 
 /** Field descriptions for a field of this name at the top level of any event (unless the event has its own). */
@@ -132,7 +132,8 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
       'CloudWatch alarm names in the workload account, checked before every traffic step and through the bake; any in ALARM rolls the deploy back.',
     'DeployConfig.AlarmGracePeriod': 'Seconds an alarm must have been in ALARM before it counts (default 0).',
     'DeployConfig.PauseAtPercent': 'Percentages at which the rollout pauses for ResumeRequested (after the first step reaching each).',
-    'DeployConfig.PauseTimeout': 'Seconds a paused rollout waits before it rolls back; unset = it waits until resumed, promoted or cancelled.',
+    'DeployConfig.PauseTimeout':
+      "Seconds a paused rollout waits before it rolls back; unset = the installation's maximum pause (DEPLOYOMAT_MAX_PAUSE_SECONDS, default 86400). A longer one is rejected.",
     'DeployConfig.DryRun': 'Validate and resolve everything, publish DeployPlanned, change nothing.',
     DeployId: 'Optional id chosen by the caller (publishing the same request twice then starts one deploy); default: the EventBridge event id.',
     RequestedBy:
@@ -147,6 +148,7 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
     DeployId: 'The deploy id, if it could be read from the request.',
     AmiId: "The request's AmiId, if it could be read.",
     DryRun: 'Set when the rejected request was a dry run.',
+    RetryAt: 'Set when a dry run was rejected because another one of the service was planned moments ago: when one may be planned again (ISO 8601).',
   },
   AsgCloned: {
     AmiId: 'The AMI the new ASG runs (commands resolved).',
@@ -185,7 +187,7 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
     Percent: 'Share of traffic on the new version while paused.',
     By: '`request` (PauseRequested) or `PauseAtPercent`.',
     Reason: 'Why it paused.',
-    RollbackAt: 'When it rolls back unless resumed (PauseTimeout); absent: it waits.',
+    RollbackAt: "When it rolls back unless resumed or promoted (PauseTimeout, else the installation's maximum pause); absent only on events before 0.2.",
   },
   RolloutResumed: { PausedSeconds: 'How long it stood paused.', Reason: 'The reason given with ResumeRequested.' },
   RolloutPromoted: { FromPhase: 'The phase it was promoted from.', FromPercent: 'Share of traffic on the new version before.', Reason: 'The reason given.' },
@@ -194,7 +196,10 @@ const EVENT_FIELDS: Partial<Record<DetailType, Record<string, string>>> = {
   ResumeRequested: { DeployId: 'Optional: act only if this deploy is the one running.', Reason: 'Why; shown in RolloutResumed.' },
   PromoteRequested: { DeployId: 'Optional: act only if this deploy is the one running.', Reason: 'Why; shown in RolloutPromoted.' },
   BakeCheckDue: { BakeEndsAt: 'When the bake ends (ISO 8601).' },
-  PauseTimeoutDue: { PauseTimeout: 'The pause timeout, in seconds.' },
+  PauseTimeoutDue: {
+    PauseTimeout: 'The limit, in seconds.',
+    Limit: "Which limit: the deploy's `PauseTimeout` (also when absent), or `MaxPause`, the installation's maximum pause.",
+  },
   BakeElapsed: { BakeTime: 'The bake time, in seconds.', DueAt: 'When the bake was due to end (ISO 8601).' },
   DeployCompleted: {
     AmiId: 'The AMI now in production.',

@@ -25,6 +25,8 @@ export const DeployRejected = z.object({
   Reasons: z.array(z.string()).min(1),
   /** The rejected request was a dry run (DeployConfig.DryRun). */
   DryRun: z.boolean().optional(),
+  /** A dry run over the limit (DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS): when one may be planned again (ISO 8601). */
+  RetryAt: z.string().optional(),
 });
 
 export const AsgCloned = DeployRef.extend({
@@ -81,7 +83,7 @@ export const RolloutPaused = DeployRef.extend({
   Percent: z.number().int().min(0).max(100),
   By: z.enum(['request', 'PauseAtPercent']),
   Reason: z.string(),
-  /** When it rolls back unless resumed (PauseTimeout); absent: it waits. */
+  /** When it rolls back unless resumed (PauseTimeout, else the installation's maximum pause); absent only before 0.2. */
   RollbackAt: z.string().optional(),
 });
 

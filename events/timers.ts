@@ -33,5 +33,10 @@ export const DeployDeadlinePassed = TimerRef.extend({ DeadlineSeconds: z.number(
 /** During a bake with RollbackAlarms: check the alarms again; the bake ends at `BakeEndsAt`. */
 export const BakeCheckDue = TimerRef.extend({ BakeEndsAt: z.string() });
 
-/** A paused rollout was not resumed within PauseTimeout: roll it back if it is still paused. */
-export const PauseTimeoutDue = TimerRef.extend({ PauseTimeout: z.number() });
+/** A paused rollout was not resumed within its limit: roll it back if it is still paused. */
+export const PauseTimeoutDue = TimerRef.extend({
+  /** The limit, in seconds. */
+  PauseTimeout: z.number(),
+  /** Which one: the deploy's `PauseTimeout` (also when absent: timers armed before 0.2), or the installation's maximum pause. */
+  Limit: z.enum(['PauseTimeout', 'MaxPause']).optional(),
+});

@@ -130,7 +130,9 @@ async function dryRun(ctx: Context, key: { account: string; service: string }, d
     const onEvent = (e: FollowEvent): number | undefined => {
       if (e.detail.DeployId !== deployId) return undefined; // other deploys of the service are not the answer
       if (e.detailType === 'DeployRejected') {
-        lines = [`dry run ${deployId} was rejected (a deploy would be too; nothing was changed):`, ...(e.detail.Reasons as string[]).map((r) => `  - ${r}`)];
+        // RetryAt: turned away by the dry-run limit before anything was looked at, not a verdict on the deploy.
+        const verdict = typeof e.detail.RetryAt === 'string' ? 'was not planned' : 'was rejected (a deploy would be too; nothing was changed)';
+        lines = [`dry run ${deployId} ${verdict}:`, ...(e.detail.Reasons as string[]).map((r) => `  - ${r}`)];
         return EXIT.failed;
       }
       if (e.detailType !== 'DeployPlanned') return undefined;

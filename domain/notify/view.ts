@@ -130,6 +130,8 @@ export function subjectOf(e: NotifyEvent): Subject | undefined {
     }
     case 'DeployRejected': {
       const d = e.detail;
+      // A dry run turned away by the limit: its requester hears it; a flood of them must not flood the channel.
+      if (d.DryRun && d.RetryAt) return undefined;
       // A rejected dry run opened no message (its request posts nothing): a notice of its own.
       return d.AccountCanonicalSlug && d.ServiceName && !d.DryRun
         ? { kind: 'deploy', id: d.DeployId ?? e.id, account: d.AccountCanonicalSlug, service: d.ServiceName }

@@ -7,7 +7,7 @@ import { bakeTimer } from '../bake';
 import { emit } from '../emit';
 import type { ServiceKey, ServiceState, Transition } from '../ledger';
 import { echoFields } from './echo';
-import { pausedEvents } from './shift-traffic';
+import { pausedEvents, pauseLimit, pauseRollbackAt, withdrawPauseTimer } from '../pause';
 
 /**
  * Steering a running rollout: PauseRequested, ResumeRequested, PromoteRequested. Each is one
@@ -61,6 +61,8 @@ export async function controlRollout(ctx: StepContext, envelope: EventEnvelope):
     if (moved) {
       ctx.log.info(decision.log, { fromPhase: state.Phase, phase: decision.phase });
       await emit(ctx.cp, ctx.cfg, decision.emit);
+      // Resumed or promoted: the pause's timer is stale now; its schedule need not linger.
+      if (state.Phase === 'Paused') await withdrawPauseTimer(ctx, state);
       return;
     }
     ctx.log.info('The ledger moved while applying the command: looking again', { attempt });
@@ -85,6 +87,7 @@ function decide(ctx: StepContext, command: RolloutCommandType, input: RolloutCom
       const bakeEndsAt = state.Progress?.BakeEndsAt ? Date.parse(state.Progress.BakeEndsAt) : now;
       // A step held for capacity stops holding: its time so far counts as standing still.
       const heldSeconds = state.Progress?.HeldSince ? (now - Date.parse(state.Progress.HeldSince)) / 1000 : 0;
+      const limit = pauseLimit(state.Request.Config, ctx.cfg.maxPauseSeconds);
       return {
         ok: true,
         phase: 'Paused',
@@ -96,9 +99,10 @@ function decide(ctx: StepContext, command: RolloutCommandType, input: RolloutCom
             ...(fromBake ? { BakeRemainingMs: Math.max(0, bakeEndsAt - now) } : { NextStep: step + 1 }),
             By: 'request',
             Reason: reason,
+            RollbackAt: pauseRollbackAt(limit, now),
           },
         },
-        emit: pausedEvents(state, next, step, fromBake ? 100 : percent, 'request', reason),
+        emit: pausedEvents(next, step, fromBake ? 100 : percent, 'request', reason, limit, now),
         log: 'Rollout paused',
       };
     }

@@ -7,7 +7,8 @@ import { workloadAs, type WorkloadClients } from '../aws/clients';
 import { restoreRules, ruleCreatedBy } from '../aws/listener-rules';
 import { deleteTargetGroup, findOwnedTargetGroup } from '../aws/target-groups';
 import { interrupt, refOf, runStep, type StepContext, type StepOutcome } from '../advance';
-import { deadlineTimer } from '../deadline';
+import { deadlineTimer, decideDeadline } from '../deadline';
+import { pauseExpiredReason } from '../pause';
 import { dueAt, emit, withdrawTimer } from '../emit';
 import { isActiveDeploy, withRelease, type ServiceState } from '../ledger';
 import { asgName, MAX_TARGET_GROUPS, targetGroupName } from '../naming';
@@ -51,31 +52,27 @@ export async function cancelDeploy(ctx: StepContext, envelope: EventEnvelope): P
 }
 
 /**
- * DeployDeadlinePassed → roll the deploy back if it is still running. Time the rollout stood
- * still (paused, or a step held for capacity) does not count: the deadline is re-armed for it.
+ * DeployDeadlinePassed → roll the deploy back if it is still running (domain/deadline.ts decides:
+ * time it stood still does not count, and a pause past its limit is rolled back here too).
  */
 export async function deadlinePassed(ctx: StepContext, d: Detail<'DeployDeadlinePassed'>): Promise<void> {
   const key = { AccountCanonicalSlug: d.AccountCanonicalSlug, ServiceName: d.ServiceName };
   const state = await ctx.ledger.getService(key);
-  if (!state || state.ActiveDeployId !== d.DeployId || !isActiveDeploy(state.Phase)) {
-    ctx.log.info('Deadline passed for a deploy that is no longer running');
-    return;
+  const decision = decideDeadline(state, d, Date.now(), ctx.cfg.maxPauseSeconds);
+  switch (decision.kind) {
+    case 'drop':
+      ctx.log.info('Deadline passed for a deploy that is no longer running');
+      return;
+    case 'rearm':
+      ctx.log.info('Deadline extended by the time the rollout stood still', { stoodSeconds: Math.round(decision.stoodSeconds), delay: decision.delaySeconds });
+      await emit(ctx.cp, ctx.cfg, [
+        { DetailType: 'DeployDeadlinePassed', Detail: { ...key, DeployId: d.DeployId, Seq: state!.Seq, DeadlineSeconds: d.DeadlineSeconds }, DelaySeconds: decision.delaySeconds },
+      ]);
+      return;
+    case 'rollback':
+      if (!(await interrupt(ctx, key, d.DeployId, decision.cause, decision.reason))) ctx.log.info('Deadline passed for a deploy that is no longer running');
+      return;
   }
-  const now = Date.now();
-  const standing = state.Phase === 'Paused' && state.Paused ? now - Date.parse(state.Paused.Since) : state.Progress?.HeldSince ? now - Date.parse(state.Progress.HeldSince) : 0;
-  const stoodSeconds = (state.PausedSeconds ?? 0) + standing / 1000;
-  const activeSeconds = (now - Date.parse(state.Request.StartedAt)) / 1000 - stoodSeconds;
-  const remaining = d.DeadlineSeconds - activeSeconds;
-  if (remaining > 1 || standing > 0) {
-    // Still paused or held: look again later (at least a minute, so a long pause does not spin).
-    const delay = Math.ceil(standing > 0 ? Math.max(remaining, 60) : remaining);
-    ctx.log.info('Deadline extended by the time the rollout stood still', { stoodSeconds: Math.round(stoodSeconds), delay });
-    await emit(ctx.cp, ctx.cfg, [{ DetailType: 'DeployDeadlinePassed', Detail: { ...key, DeployId: d.DeployId, Seq: state.Seq, DeadlineSeconds: d.DeadlineSeconds }, DelaySeconds: delay }]);
-    return;
-  }
-  const reason = `the deploy did not finish within its deadline of ${d.DeadlineSeconds} s (stuck in ${state.Phase})`;
-  const acted = await interrupt(ctx, key, d.DeployId, 'deadline', reason);
-  if (!acted) ctx.log.info('Deadline passed for a deploy that is no longer running');
 }
 
 /** PauseTimeoutDue → a rollout still paused at that position rolls back (DeployFailed). */
@@ -86,7 +83,7 @@ export async function pauseTimedOut(ctx: StepContext, d: Detail<'PauseTimeoutDue
     ctx.log.info('Pause timeout of a rollout that is no longer paused there: dropping');
     return;
   }
-  const reason = `the rollout stayed paused at ${state.Progress?.Percent ?? 0} % for longer than PauseTimeout (${d.PauseTimeout} s) without ResumeRequested`;
+  const reason = pauseExpiredReason(state.Progress?.Percent ?? 0, { seconds: d.PauseTimeout, by: d.Limit ?? 'PauseTimeout' });
   await interrupt(ctx, key, d.DeployId, 'failure', reason);
 }
 

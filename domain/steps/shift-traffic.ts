@@ -8,6 +8,7 @@ import { assertNoAlarms, countHealthy, neededHealthy, pauseReached } from '../ga
 import type { ServiceState } from '../ledger';
 import { dueAt, dueTimeOf } from '../emit';
 import { percentAtStep } from '../weights';
+import { pausedEvents, pauseLimit, pauseRollbackAt } from '../pause';
 
 /**
  * InstancesHealthy / TrafficShiftDue → the traffic step: gates first (RollbackAlarms; enough
@@ -72,15 +73,24 @@ async function shift(ctx: StepContext, state: ServiceState, seq: number, request
   const pauseAt = state.Promoted ? undefined : pauseReached(config.PauseAtPercent, previous, percent);
   if (pauseAt !== undefined) {
     const reason = `PauseAtPercent ${pauseAt} % reached`;
-    ctx.log.info('Pausing the rollout', { step, percent, pauseAt });
+    const since = Date.now();
+    const limit = pauseLimit(config, ctx.cfg.maxPauseSeconds);
+    ctx.log.info('Pausing the rollout', { step, percent, pauseAt, limit });
     return {
       phase: 'Paused',
       set: {
         ...stood,
         Progress: { Step: step, Percent: percent },
-        Paused: { Since: new Date().toISOString(), FromPhase: 'Shifting', NextStep: step + 1, By: 'PauseAtPercent', Reason: reason },
+        Paused: {
+          Since: new Date(since).toISOString(),
+          FromPhase: 'Shifting',
+          NextStep: step + 1,
+          By: 'PauseAtPercent',
+          Reason: reason,
+          RollbackAt: pauseRollbackAt(limit, since),
+        },
       },
-      emit: [shifted, ...pausedEvents(state, next, step, percent, 'PauseAtPercent', reason)],
+      emit: [shifted, ...pausedEvents(next, step, percent, 'PauseAtPercent', reason, limit, since)],
     };
   }
   return {
@@ -115,24 +125,4 @@ async function readBack(w: WorkloadClients, state: ServiceState) {
   const plan = state.Plan!;
   const weights = await readRuleWeights(w.elb, plan.Rules.map((r) => r.ruleArn), plan.TargetGroups.map((t) => t.Arn));
   return { RuleWeights: weights, ActualPercent: weights.length ? Math.min(...weights.map((x) => x.NewPercent)) : 0 };
-}
-
-/** RolloutPaused, and the PauseTimeout timer if one is set. */
-export function pausedEvents(
-  state: ServiceState,
-  next: ReturnType<typeof refOf> & { Seq: number },
-  step: number,
-  percent: number,
-  by: 'request' | 'PauseAtPercent',
-  reason: string,
-): DomainEvent[] {
-  const timeout = state.Request.Config.PauseTimeout;
-  const rollbackAt = timeout !== undefined ? Date.now() + timeout * 1000 : undefined;
-  return [
-    {
-      DetailType: 'RolloutPaused',
-      Detail: { ...next, Step: step, Percent: percent, By: by, Reason: reason, RollbackAt: rollbackAt ? new Date(rollbackAt).toISOString() : undefined },
-    },
-    ...(rollbackAt ? [dueAt(rollbackAt, { DetailType: 'PauseTimeoutDue', Detail: { ...next, PauseTimeout: timeout! } })] : []),
-  ];
 }

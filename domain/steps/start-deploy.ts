@@ -25,6 +25,8 @@ import { asgName, MAX_TARGET_GROUPS, nextDeployTimestamp, targetGroupName, templ
 import { deployMinSize, productionHoldSize, sizeTags } from '../sizes';
 import { stepCount } from '../weights';
 import { deadlineTimer } from '../deadline';
+import { decideDryRun, dryRunWindow } from '../dry-run';
+import { pauseTimeoutProblems } from '../pause';
 
 /** Everything a deploy needs to know before it changes anything; resolving it only reads. */
 export interface Resolved {
@@ -77,11 +79,15 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
       cloneService(ctx, s, await resolve(ctx, input, deployId, s.Request.Production), guard),
     );
   }
-  if (input.DeployConfig.DryRun) return planOnly(ctx, envelope, input, deployId, state);
-  if (await ctx.ledger.getDeployment(key, deployId)) {
+  const dryRun = input.DeployConfig.DryRun;
+  if (!dryRun && (await ctx.ledger.getDeployment(key, deployId))) {
     ctx.log.info('Dropping DeployRequested: this deploy already ran');
     return;
   }
+  // What the installation allows, before anything is read in the workload account.
+  const overLimits = pauseTimeoutProblems(input.DeployConfig, ctx.cfg.maxPauseSeconds);
+  if (overLimits.length) return reject(ctx, envelope, overLimits, deployId, { dryRun: dryRun || undefined });
+  if (dryRun) return planOnly(ctx, envelope, input, deployId, state);
   let resolved: Resolved;
   try {
     resolved = await resolve(ctx, input, deployId, recordedProduction(state));
@@ -324,8 +330,12 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
   };
 }
 
-/** DryRun: resolve and plan by reading only → DeployPlanned (or DeployRejected); the ledger and AWS stay as they are. */
+/**
+ * DryRun: resolve and plan by reading only → DeployPlanned (or DeployRejected); AWS and the
+ * deploy state stay as they are (the ledger only records the dry-run window).
+ */
 async function planOnly(ctx: StepContext, envelope: EventEnvelope, input: DeployRequested, deployId: string, state: ServiceState | undefined) {
+  if (!(await withinDryRunLimit(ctx, envelope, input, deployId))) return;
   try {
     const resolved = await resolve(ctx, input, deployId, recordedProduction(state));
     const requestedAt = Number.isNaN(Date.parse(envelope.time)) ? new Date() : new Date(envelope.time);
@@ -340,11 +350,44 @@ async function planOnly(ctx: StepContext, envelope: EventEnvelope, input: Deploy
   }
 }
 
-export async function reject(ctx: StepContext, envelope: EventEnvelope, reasons: string[], deployId?: string, opts: { dryRun?: boolean } = {}): Promise<void> {
+/**
+ * The dry-run limit (domain/dry-run.ts), before anything is read in the workload account: true if
+ * this dry run is to be planned; otherwise it was dropped, or rejected here.
+ */
+async function withinDryRunLimit(ctx: StepContext, envelope: EventEnvelope, input: DeployRequested, deployId: string): Promise<boolean> {
+  const intervalSeconds = ctx.cfg.dryRunIntervalSeconds;
+  if (intervalSeconds === 0) return true;
+  const key: ServiceKey = { AccountCanonicalSlug: input.AccountCanonicalSlug, ServiceName: input.ServiceName };
+  const now = Date.now();
+  const mine = dryRunWindow(input, deployId, envelope.id, now, intervalSeconds);
+  const claim = await ctx.ledger.openDryRunWindow(key, mine, now);
+  const decision = decideDryRun(mine, claim, { where: `${key.ServiceName} in ${key.AccountCanonicalSlug}`, intervalSeconds, now });
+  switch (decision.kind) {
+    case 'plan':
+      return true;
+    case 'drop':
+      ctx.log.info('Dropping a repeat of the dry run planned moments ago: its answer answers this one', { openedBy: decision.holder.EventId });
+      return false;
+    case 'reject':
+      await reject(ctx, envelope, [decision.reason], deployId, { dryRun: true, retryAt: decision.retryAt });
+      return false;
+  }
+}
+
+export async function reject(
+  ctx: StepContext,
+  envelope: EventEnvelope,
+  reasons: string[],
+  deployId?: string,
+  opts: { dryRun?: boolean; retryAt?: string } = {},
+): Promise<void> {
   const echo = echoFields(envelope.detail);
   ctx.log.warn('Deploy rejected', { reasons });
   await publish(ctx.cp.events, ctx.cfg.busName, [
-    { DetailType: 'DeployRejected', Detail: { ...echo, DeployId: deployId ?? echo.DeployId ?? envelope.id, Reasons: reasons, DryRun: opts.dryRun } },
+    {
+      DetailType: 'DeployRejected',
+      Detail: { ...echo, DeployId: deployId ?? echo.DeployId ?? envelope.id, Reasons: reasons, DryRun: opts.dryRun, RetryAt: opts.retryAt },
+    },
   ]);
 }
 

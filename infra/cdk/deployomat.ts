@@ -158,6 +158,22 @@ export interface DeployomatProps {
    */
   readonly schedulerLead?: Duration;
   /**
+   * At most one dry run per service is planned in this time (`DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS`):
+   * each reads the workload account, whose API quotas all its teams' deploys share. Within it an
+   * identical request is dropped and any other rejected (DeployRejected with `RetryAt`).
+   * `Duration.seconds(0)` turns the limit off. Whole seconds, at most an hour.
+   * @default Duration.seconds(10)
+   */
+  readonly dryRunInterval?: Duration;
+  /**
+   * A paused rollout without a `PauseTimeout` of its own rolls back after this long
+   * (`DEPLOYOMAT_MAX_PAUSE_SECONDS`), and a deploy asking for a longer `PauseTimeout` is rejected:
+   * a forgotten pause holds a second fleet, and the service, until then. Whole seconds, at most
+   * 365 days (the way to let pauses wait for a person for as long as that).
+   * @default Duration.hours(24)
+   */
+  readonly maxPause?: Duration;
+  /**
    * How long the archive keeps Deployomat's events (for replaying history; replays never re-run a deploy).
    * @default Duration.days(30)
    */
@@ -753,6 +769,8 @@ export class Deployomat extends Construct {
       DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: seconds('deadlineMargin', props.deadlineMargin, Duration.minutes(10), 0),
       DEPLOYOMAT_RETRY_BASE_SECONDS: seconds('retryBase', props.retryBase, Duration.seconds(2), 1),
       DEPLOYOMAT_SCHEDULER_LEAD_SECONDS: seconds('schedulerLead', props.schedulerLead, Duration.minutes(2), 61, 600),
+      DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS: seconds('dryRunInterval', props.dryRunInterval, Duration.seconds(10), 0, 3600),
+      DEPLOYOMAT_MAX_PAUSE_SECONDS: seconds('maxPause', props.maxPause, Duration.hours(24), 1, 365 * 86400),
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     };

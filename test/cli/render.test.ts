@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FollowEvent } from '../../cli/follow';
-import { DeployView, Renderer, renderPlan, type Plan } from '../../cli/render';
+import { describe as describeStep, DeployView, Renderer, renderPlan, type Plan } from '../../cli/render';
 
 const event = (detailType: string, detail: Record<string, unknown>): FollowEvent => ({
   id: `${detailType}-${Math.random()}`,
@@ -98,6 +98,13 @@ describe('CLI rendering of a steered rollout', () => {
       `Paused         paused at 25 % (step 1) by request: check the graphs; rolls back at ${rollbackAt.slice(11, 19)}Z unless resumed or promoted`,
       'Shifting       resumed after 12.5 s paused: fine',
     ]);
+  });
+
+  it("names the limit a pause ran out of: its PauseTimeout, or the installation's maximum pause", () => {
+    expect(describeStep(event('PauseTimeoutDue', { PauseTimeout: 600 }))).toBe('paused for PauseTimeout (600 s) without resume or promote');
+    expect(describeStep(event('PauseTimeoutDue', { PauseTimeout: 86400, Limit: 'MaxPause' }))).toBe(
+      "paused for the installation's maximum pause (86400 s) without resume or promote",
+    );
   });
 
   it('keeps the pause when the step that reached PauseAtPercent arrives after it (one transition, one Seq)', () => {

@@ -6,6 +6,7 @@ import { cli, globals, percentages, start } from './run-cli';
 describe('deployomat pause, resume, promote, deploy --dry-run (CLI on the emulator)', () => {
   let t: TestDeployomat;
   let svc: SeededService;
+  let till: SeededService;
   const slug = 'acme-steer';
   const service = 'cart';
   const key = ['--account', slug, '--service', service];
@@ -14,6 +15,7 @@ describe('deployomat pause, resume, promote, deploy --dry-run (CLI on the emulat
   beforeAll(async () => {
     t = await startTestDeployomat({ slug });
     svc = await seedService(t.account, { service, web: true, amis: ['cart-v1', 'cart-v2'] });
+    till = await seedService(t.account, { service: 'till', web: true, priority: 20, amis: ['till-v1'] });
     await seedAlarm('cart-5xx');
   });
   afterAll(async () => t?.stop());
@@ -25,13 +27,14 @@ describe('deployomat pause, resume, promote, deploy --dry-run (CLI on the emulat
     const paused = await cli([...globals(t), 'pause', ...key, '--reason', 'check the dashboards', '--wait']);
     expect(paused.code, paused.stderr).toBe(0);
     expect(paused.stdout).toContain('pause of deploy cart-1 (Baking) requested');
-    expect(paused.stdout).toContain('paused at 100 % by request: check the dashboards; waits for resume or promote');
+    // No --pause-timeout: it rolls back after the installation's maximum pause (a day).
+    expect(paused.stdout).toMatch(/paused at 100 % by request: check the dashboards; rolls back at \d\d:\d\d:\d\dZ unless resumed or promoted/);
     expect(paused.stderr).toContain(`Continue with: deployomat resume --account ${slug} --service ${service}`);
 
     const st = await cli([...globals(t), 'status', ...key]);
     expect(st.code, st.stderr).toBe(0);
     expect(st.stdout).toMatch(/phase\s+Paused \(deploy cart-1,/);
-    expect(st.stdout).toMatch(/paused\s+during the bake \(\d+ s of it left\) since \S+Z \(\d+ s ago\), by request: check the dashboards; waits for resume or promote/);
+    expect(st.stdout).toMatch(/paused\s+during the bake \(\d+ s of it left\) since \S+Z \(\d+ s ago\), by request: check the dashboards; rolls back at \S+Z unless resumed or promoted/);
 
     const again = await cli([...globals(t), 'pause', ...key, '--wait']);
     expect(again.code).toBe(1);
@@ -91,10 +94,16 @@ describe('deployomat pause, resume, promote, deploy --dry-run (CLI on the emulat
     expect(dry.stdout).toMatch(/rollback alarms {2}cart-5xx: (OK|INSUFFICIENT_DATA)$/m);
     expect(await cli([...globals(t), 'history', ...key])).toEqual(before);
 
-    const rejected = await cli([...globals(t), 'deploy', ...key, '--ami', svc.amis['cart-v1']!, '--rollback-alarm', 'nosuch', '--dry-run']);
+    // Another service: cart's dry-run window is still open (one per DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS).
+    const tillKey = ['--account', slug, '--service', 'till'];
+    const rejected = await cli([...globals(t), 'deploy', ...tillKey, '--ami', till.amis['till-v1']!, '--rollback-alarm', 'nosuch', '--dry-run']);
     expect(rejected.code).toBe(1);
-    expect(rejected.stderr).toMatch(/dry run cart-\S+ was rejected/);
+    expect(rejected.stderr).toMatch(/dry run till-\S+ was rejected \(a deploy would be too; nothing was changed\)/);
     expect(rejected.stderr).toContain('there is no CloudWatch alarm "nosuch"');
+
+    const limited = await cli([...globals(t), 'deploy', ...key, '--ami', svc.amis['cart-v1']!, '--dry-run']);
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toMatch(/dry run cart-\S+ was not planned:\n {2}- Too many dry runs: dry run cart-dry of cart in acme-steer was planned at \S+, .*; retry after \S+Z/);
   });
 
   it('resume --wait exits 1 when nothing is deploying', async () => {

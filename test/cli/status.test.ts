@@ -80,6 +80,14 @@ describe('status of a running rollout (from the ledger)', () => {
     // At rest: no rollout lines.
     expect(ledgerLines(state({ Phase: 'Completed', Progress: { Step: 5, Percent: 100 } })).join('\n')).not.toMatch(/progress|paused|holding/);
   });
+
+  it('shows when a pause without PauseTimeout rolls back: at the installation\'s maximum, as the ledger recorded it', () => {
+    const since = ago(30);
+    const rollbackAt = new Date(Date.parse(since) + 86_400_000).toISOString();
+    const s = state({ Phase: 'Paused', Progress: { Step: 2, Percent: 40 }, Paused: { Since: since, FromPhase: 'Shifting', NextStep: 3, By: 'request', Reason: 'error rate up', RollbackAt: rollbackAt } });
+    expect(pausedOf(s)).toMatchObject({ rollbackAt: Date.parse(rollbackAt) });
+    expect(ledgerLines(s).join('\n')).toContain(`rolls back at ${rollbackAt.replace(/\.\d{3}Z$/, 'Z')} unless resumed or promoted`);
+  });
 });
 
 describe('status of a running rollout (ledger + ALB, mocked)', () => {

@@ -25,7 +25,7 @@ describe('Multiple target groups and dry run (emulator)', () => {
       await controlPlaneClients().dynamo.send(
         new QueryCommand({ TableName: t.local.install.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `${slug}#${service}` } }),
       )
-    ).Items?.filter((i) => !String(i.sk).startsWith('EVENT#')) ?? [];
+    ).Items?.filter((i) => !String(i.sk).startsWith('EVENT#') && i.sk !== 'DRYRUN') ?? []; // history and the dry-run window are not deploy state
   /** Both live rules: priority → weights by target group name. */
   const liveRules = async () => (await snapshot()).rules.filter((r) => Number(r.priority) < 40000);
 

@@ -37,7 +37,8 @@ describe('Pause, resume and promote (emulator)', () => {
     await t.send('DeployRequested', { ...key, AmiId: shop.amis.v2, DeployId: 'paused', DeployConfig: { ...FAST, TrafficShiftPerStep: 25, PauseAtPercent: [25] } });
     const paused = await waitFor('paused', 'RolloutPaused');
     expect(paused.detail).toMatchObject({ Step: 1, Percent: 25, By: 'PauseAtPercent' });
-    expect(paused.detail.RollbackAt).toBeUndefined();
+    // No PauseTimeout: it rolls back after the installation's maximum pause (a day) unless resumed.
+    expect(Date.parse(String(paused.detail.RollbackAt)) - paused.receivedAt).toBeGreaterThan(86_400_000 - 10_000);
 
     // Several WaitPerSteps later nothing has moved: the step timer went stale with the pause.
     await new Promise((r) => setTimeout(r, 3000));
@@ -74,6 +75,17 @@ describe('Pause, resume and promote (emulator)', () => {
     expect((outcome.detail.Errors as string[])[0]).toBe('the rollout stayed paused at 50 % for longer than PauseTimeout (2 s) without ResumeRequested');
     const after = await snapshot();
     expect({ asgs: after.asgs, rules: after.rules }).toEqual({ asgs: before.asgs, rules: before.rules });
+    expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
+  });
+
+  it('withdraws the day-long timer of a pause that is cancelled: no schedule is left behind', async () => {
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v3, DeployId: 'paused-cancel', DeployConfig: { ...FAST, PauseAtPercent: [50] } });
+    await waitFor('paused-cancel', 'RolloutPaused');
+    await t.send('CancelRequested', { ...key, Reason: 'not today' });
+
+    const outcome = await t.observer.outcome('paused-cancel', 30_000);
+
+    expect(outcome.detailType).toBe('DeployCancelled');
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
   });
 

@@ -242,6 +242,8 @@ describe('Construct: Deployomat', () => {
           serviceName: 'deployomat',
           amiOwners: ['self', ACCOUNT],
           healthCheckIntervalSeconds: 15,
+          dryRunIntervalSeconds: 10,
+          maxPauseSeconds: 86400,
         });
         expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'deployomat', POWERTOOLS_LOG_LEVEL: 'INFO' });
       }
@@ -269,6 +271,8 @@ describe('Construct: Deployomat', () => {
         deadlineMargin: Duration.minutes(5),
         retryBase: Duration.seconds(3),
         schedulerLead: Duration.seconds(90),
+        dryRunInterval: Duration.seconds(30),
+        maxPause: Duration.hours(8),
         logLevel: 'DEBUG',
         runtime: lambda.Runtime.NODEJS_22_X,
         requireOwnerTags: false,
@@ -289,6 +293,8 @@ describe('Construct: Deployomat', () => {
             DEPLOYOMAT_RETRY_BASE_SECONDS: '3',
             DEPLOYOMAT_SCHEDULER_LEAD_SECONDS: '90',
             DEPLOYOMAT_REQUIRE_OWNER_TAGS: 'false',
+            DEPLOYOMAT_DRY_RUN_INTERVAL_SECONDS: '30',
+            DEPLOYOMAT_MAX_PAUSE_SECONDS: '28800',
             POWERTOOLS_LOG_LEVEL: 'DEBUG',
             POWERTOOLS_SERVICE_NAME: 'shipit',
           }),
@@ -399,6 +405,8 @@ describe('Construct: Deployomat', () => {
       [{ healthCheckInterval: Duration.seconds(0) }, 'healthCheckInterval must be a whole number of seconds, at least 1 (got 0 s)'],
       [{ drainTime: Duration.millis(1500) }, 'drainTime must be a whole number of seconds, at least 0 (got 1.5 s)'],
       [{ schedulerLead: Duration.seconds(60) }, 'schedulerLead must be a whole number of seconds, from 61 to 600 (got 60 s)'],
+      [{ dryRunInterval: Duration.hours(2) }, 'dryRunInterval must be a whole number of seconds, from 0 to 3600 (got 7200 s)'],
+      [{ maxPause: Duration.days(400) }, 'maxPause must be a whole number of seconds, from 1 to 31536000 (got 34560000 s)'],
       [{ runtime: lambda.Runtime.PYTHON_3_12 }, 'runtime must be a Node.js runtime (got python3.12)'],
     ])('rejects %j', (overrides, message) => {
       const s = newStack(newApp(), 'Invalid');

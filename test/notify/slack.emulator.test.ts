@@ -246,17 +246,19 @@ describe('Slack notifier (emulator + Slack stand-in)', () => {
     await notified('shop-6', 'DeployCompleted');
 
     const seen = lines(from);
-    const pausedUpdate = `update: ⏸️ Deploy of *shop* to *${slug}* paused / Paused at 50 % — PauseAtPercent 50 % reached; waits for resume or promote`;
+    // No PauseTimeout: it rolls back after the installation's maximum pause (a day) unless resumed.
+    const until = 'rolls back at \\d\\d:\\d\\d:\\d\\d UTC unless resumed or promoted';
+    const pausedUpdate = new RegExp(`^update: ⏸️ Deploy of \\*shop\\* to \\*${slug}\\* paused / Paused at 50 % — PauseAtPercent 50 % reached; ${until}$`);
     // The step and the pause come from one transition (the same Seq) and may reach the notifier in either order.
     expect(seen).toEqual(
       expect.arrayContaining([
-        pausedUpdate,
-        'reply: ⏸️ Paused at 50 % (step 1): PauseAtPercent 50 % reached; waits for resume or promote',
+        m(pausedUpdate),
+        m(new RegExp(`^reply: ⏸️ Paused at 50 % \\(step 1\\): PauseAtPercent 50 % reached; ${until}$`)),
         'reply: Traffic shifted: 50 % on the new version (step 1/2)',
         m(/^reply: ▶️ Resumed after \d+ s paused: metrics fine$/),
       ]),
     );
-    expect(seen.indexOf(pausedUpdate)).toBeLessThan(seen.findIndex((l) => l.startsWith('reply: ▶️ Resumed')));
+    expect(seen.findIndex((l) => pausedUpdate.test(l))).toBeLessThan(seen.findIndex((l) => l.startsWith('reply: ▶️ Resumed')));
     expect(seen.at(-1)).toMatch(/^reply: ✅ Completed in \d+ s$/);
 
     const dryFrom = slack.calls.length;

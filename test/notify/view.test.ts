@@ -194,6 +194,10 @@ describe('Notify: whom an event is about', () => {
     }
   });
 
+  it('posts nothing for a dry run turned away by the dry-run limit (a flood of them would flood the channel)', () => {
+    expect(subjectOf(ev('DeployRejected', { ...ref, Reasons: ['Too many dry runs: …'], DryRun: true, RetryAt: '2026-01-01T12:00:10.000Z' }))).toBeUndefined();
+  });
+
   it('is subscribed (events/topology.ts, notify-slack) to every event it posts about', () => {
     const spec = handlers.find((h) => h.name === 'notify-slack')!;
     const subscribed = spec.trigger.kind === 'events' ? spec.trigger.subscriptions.flatMap((x) => x.detailTypes) : [];
