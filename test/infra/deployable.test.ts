@@ -80,11 +80,16 @@ let shortest: Map<string, CfnTemplate>;
 let nameChecks: Map<string, NameCheck>;
 let defaults: QueueDefaults;
 
-beforeAll(() => {
+/** Lets the worker answer vitest between long synchronous steps (a synth takes seconds on a busy machine). */
+const breathe = () => new Promise((resolve) => setImmediate(resolve));
+
+beforeAll(async () => {
+  const models = Promise.all([loadNameChecks(), loadQueueDefaults()]);
   longest = synthesize(LONGEST_PREFIX, LONGEST_SEGMENT);
+  await breathe();
   shortest = synthesize('d', 'o');
-  nameChecks = loadNameChecks().checks;
-  defaults = loadQueueDefaults();
+  await breathe();
+  [{ checks: nameChecks }, defaults] = await models;
 }, 120_000);
 
 const cicd = (): CfnTemplate => structuredClone(longest.get('CiCd.template.json')!);
@@ -125,8 +130,8 @@ describe('Physical names against the AWS API models', () => {
     expect(violations).toEqual([expect.stringContaining(expected)]);
   });
 
-  it('catch a documented limit the model no longer states (the rule is reviewed, not trusted)', () => {
-    const { checks } = loadNameChecks({
+  it('catch a documented limit the model no longer states (the rule is reviewed, not trusted)', async () => {
+    const { checks } = await loadNameChecks({
       'AWS::SQS::Queue.QueueName': {
         model: { service: 'sqs', operation: 'CreateQueue', member: 'QueueName' },
         documented: [{ says: /A queue name can have up to (\d+) bytes/, check: () => undefined }],

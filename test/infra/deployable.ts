@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
 import { EventEnvelope } from '../../events/envelope';
 import { eventJsonSchema, type JsonSchema } from '../../events/json-schema';
@@ -56,13 +56,26 @@ for ref in json.loads(sys.stdin.read()):
 print(json.dumps({"botocore": botocore.__version__, "shapes": shapes}))
 `;
 
+/** Runs `python3 -c script` with `input` on stdin (asynchronously: a test worker must keep answering vitest meanwhile). */
+function python(script: string, input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', (err) => reject(new Error(`cannot run ${PYTHON} to read the AWS API models (${err.message})`, { cause: err })));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
 /**
  * Reads `refs` from the service models botocore ships (one python3 process for all of them), in
  * the order given. Fails with what to install when botocore is missing.
  */
-export function readModels(refs: readonly ModelRef[]): { botocore: string; shapes: ModelShape[] } {
-  const run = spawnSync(PYTHON, ['-c', READ_SHAPES], { input: JSON.stringify(refs), encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  if (run.error) throw new Error(`cannot run ${PYTHON} to read the AWS API models (${run.error.message})`, { cause: run.error });
+export async function readModels(refs: readonly ModelRef[]): Promise<{ botocore: string; shapes: ModelShape[] }> {
+  const run = await python(READ_SHAPES, JSON.stringify(refs));
   if (run.status !== 0) throw new Error(`reading the AWS API models failed:\n${run.stderr.trim()}`);
   const out = JSON.parse(run.stdout) as { error?: string; botocore: string; shapes: (ModelShape & { min: number | null; max: number | null; pattern: string | null })[] };
   if (out.error) {
@@ -215,9 +228,9 @@ function wholePattern(pattern: string): RegExp {
 }
 
 /** The checks of every rule of `rules`, read from the AWS API models in one go. */
-export function loadNameChecks(rules: Readonly<Record<string, NameRule>> = NAME_RULES): { botocore: string; checks: Map<string, NameCheck> } {
+export async function loadNameChecks(rules: Readonly<Record<string, NameRule>> = NAME_RULES): Promise<{ botocore: string; checks: Map<string, NameCheck> }> {
   const keys = Object.keys(rules);
-  const { botocore, shapes } = readModels(keys.map((k) => rules[k]!.model));
+  const { botocore, shapes } = await readModels(keys.map((k) => rules[k]!.model));
   const checks = new Map<string, NameCheck>();
   keys.forEach((key, i) => {
     const shape = shapes[i]!;
@@ -298,11 +311,11 @@ export interface QueueDefaults {
 const number = (text: string) => Number(text.replace(/,/g, ''));
 
 /** Lambda's and SQS's defaults, read from the documentation of CreateFunction.Timeout and CreateQueue.Attributes. */
-export function loadQueueDefaults(): QueueDefaults {
-  const [timeout, attributes] = readModels([
+export async function loadQueueDefaults(): Promise<QueueDefaults> {
+  const [timeout, attributes] = (await readModels([
     { service: 'lambda', operation: 'CreateFunction', member: 'Timeout' },
     { service: 'sqs', operation: 'CreateQueue', member: 'Attributes' },
-  ]).shapes.map((s) => s.documentation);
+  ])).shapes.map((s) => s.documentation);
   const said = (text: string | undefined, re: RegExp, what: string) => {
     const m = text?.match(re);
     if (!m) throw new Error(`the AWS API model no longer documents ${what} as ${re}: review loadQueueDefaults`);
