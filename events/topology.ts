@@ -321,18 +321,20 @@ export function eventPattern(subscription: Subscription): Record<string, unknown
 }
 
 /**
- * Every rule of the choreography: its name and pattern, and the handler whose queue it feeds —
- * of `specs` (default: every handler of the topology, feature handlers included).
+ * Every rule of the choreography: its name and pattern, the subscription it implements and the
+ * handler whose queue it feeds — of `specs` (default: every handler of the topology, feature
+ * handlers included).
  */
 export function rules(
   names: ResourceNames,
   specs: readonly HandlerSpec[] = handlers,
-): { name: string; handler: HandlerSpec; pattern: Record<string, unknown> }[] {
+): { name: string; handler: HandlerSpec; subscription: Subscription; pattern: Record<string, unknown> }[] {
   return specs.flatMap((handler) =>
     handler.trigger.kind === 'events'
       ? handler.trigger.subscriptions.map((sub, i) => ({
           name: i === 0 ? names.rule(handler.name) : `${names.rule(handler.name)}-${i + 1}`,
           handler,
+          subscription: sub,
           pattern: eventPattern(sub),
         }))
       : [],

@@ -25,9 +25,18 @@ export function assertSegment(what: string, value: string): void {
   }
 }
 
-/** An installation prefix names the bus, queues, table and the handlers' role: nothing that could widen an ARN pattern. */
+/**
+ * An installation prefix names the bus, queues, table, functions, the handlers' role and the audit
+ * trail: nothing that could widen an ARN pattern, and nothing one of those names may not be. The
+ * trail (`<prefix>-bus-audit`) must start and end with a letter or digit and have no two of `_ -`
+ * in a row (CloudTrail), and `default` is the account's own bus (and schedule group).
+ */
 export function assertPrefix(what: string, prefix: string): void {
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) throw new Error(`${what} must be 1-32 characters of A-Z a-z 0-9 _ - (got "${prefix}")`);
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9]|[_-](?=[A-Za-z0-9])){0,31}$/.test(prefix) || prefix === 'default') {
+    throw new Error(
+      `${what} must be 1-32 characters of A-Z a-z 0-9 _ -, start and end with a letter or digit, have no two of _ - in a row, and not be "default" (got "${prefix}")`,
+    );
+  }
 }
 
 const ACCOUNT_ID = /^\d{12}$/;

@@ -66,7 +66,9 @@ export interface DeployomatProps {
   readonly organizationPrefix: string;
   /**
    * Installation prefix: names of the bus, queues, rules, ledger table and schedule group
-   * (see `resourceNames` in events/topology.ts).
+   * (see `resourceNames` in events/topology.ts). 1-32 characters of A-Z a-z 0-9 _ -, starting and
+   * ending with a letter or digit, no two of _ - in a row (the audit trail's name follows
+   * CloudTrail's rules), not `default` (the account's own bus).
    * @default 'deployomat'
    */
   readonly prefix?: string;

@@ -398,7 +398,10 @@ describe('Construct: Deployomat', () => {
 
   describe('validation', () => {
     it.each([
-      [{ prefix: 'no/slash' }, 'prefix must be 1-32 characters of A-Z a-z 0-9 _ - (got "no/slash")'],
+      [
+        { prefix: 'no/slash' },
+        'prefix must be 1-32 characters of A-Z a-z 0-9 _ -, start and end with a letter or digit, have no two of _ - in a row, and not be "default" (got "no/slash")',
+      ],
       [{ environment: 'dev*' }, 'environment must be 1-64 characters of A-Z a-z 0-9 _ . - (got "dev*")'],
       [{ organizationPrefix: '..' }, 'organizationPrefix must be 1-64 characters of A-Z a-z 0-9 _ . - (got "..")'],
       [{ amiOwners: [] }, 'amiOwners must name at least one owner (an account id, self or amazon)'],

@@ -40,6 +40,9 @@ And gaps where moto does less than AWS (filled here, not in product code):
   i. CloudWatch: PutCompositeAlarm exists (moto 5.2 has no handler for it) and
      DescribeAlarms honours AlarmTypes (moto returned composite alarms even when
      not asked for, so code that forgot them would pass here and miss them on AWS).
+  n. EventBridge TestEventPattern answers (moto 5.2 routes it to a stub): with moto's
+     own matcher, the one its rules deliver events with, after the checks AWS makes
+     on the pattern and the event.
 
 Written against moto 5.2.x. Every hook is checked at start; if moto changes
 shape the launcher fails loudly instead of silently serving unpatched moto.
@@ -901,6 +904,66 @@ def _random_string(self, length=20, include_digits=True, lower_case=False):
 
 MotoRandom.get_random_hex = _random_hex
 MotoRandom.get_random_string = _random_string
+
+
+# --- n. EventBridge TestEventPattern ------------------------------------------------------
+# moto 5.2 answers TestEventPattern with an empty body (its backend method raises
+# NotImplementedError). AWS answers {"Result": true|false}. Here moto's own matcher decides, the
+# one its rules route events with, so a pattern tested here matches exactly what the emulator
+# delivers; before it, the checks AWS makes: the pattern parses (JSON of objects and non-empty
+# arrays) and names only EventBridge's comparison operators (moto's rules accept any other and
+# treat it as a match), and the event is a JSON object with the fields TestEventPattern requires
+# (id, account, source, time, region, resources, detail-type). Both are answered with
+# InvalidEventPatternException, the one client error the API model lists for the operation.
+
+from moto.events.exceptions import InvalidEventPatternException  # noqa: E402
+from moto.events.models import EventPattern  # noqa: E402
+from moto.events.responses import EventsHandler  # noqa: E402
+from moto.core.exceptions import JsonRESTError  # noqa: E402
+
+_require(EventsHandler, "test_event_pattern")
+_require(EventPattern, "load")
+_require(EventPattern, "matches_event")
+EVENT_PATTERN_OPERATORS = {
+    "prefix", "suffix", "equals-ignore-case", "numeric", "anything-but", "exists", "cidr", "wildcard",
+}
+TEST_EVENT_FIELDS = ("id", "account", "source", "time", "region", "resources", "detail-type")
+
+
+def _check_operators(node):
+    """Raises InvalidEventPatternException for a filter naming no EventBridge operator."""
+    for key, value in node.items():
+        if key == "$or" and isinstance(value, list):
+            for alternative in value:
+                if isinstance(alternative, dict):
+                    _check_operators(alternative)
+        elif isinstance(value, dict):
+            _check_operators(value)
+        elif isinstance(value, list):
+            for f in value:
+                if isinstance(f, dict) and (len(f) != 1 or next(iter(f)) not in EVENT_PATTERN_OPERATORS):
+                    raise InvalidEventPatternException(reason=f"Unrecognized match type {sorted(f)} at {key}")
+
+
+def _test_event_pattern(self):
+    pattern = EventPattern.load(self._get_param("EventPattern"))
+    _check_operators(pattern.get_pattern())
+    raw_event = self._get_param("Event")
+    try:
+        event = json.loads(raw_event) if isinstance(raw_event, str) else None
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        raise JsonRESTError("InvalidEventPatternException", "Parameter Event is not valid. Reason: not a JSON object")
+    missing = [field for field in TEST_EVENT_FIELDS if field not in event]
+    if missing:
+        raise JsonRESTError(
+            "InvalidEventPatternException", f"Parameter Event is not valid. Reason: missing {', '.join(missing)}"
+        )
+    return json.dumps({"Result": bool(pattern.matches_event(event))})
+
+
+EventsHandler.test_event_pattern = _test_event_pattern
 
 
 class EmulatorControl:
