@@ -5,6 +5,7 @@ import { ledgerMismatches } from '../../infra/local/consistency';
 import { findLeftovers } from '../../infra/local/leftovers';
 import { seedService, type SeededService } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
+import { queuedMessages } from '../helpers/settle';
 
 /**
  * A concurrency storm: 20 web services deploying at once, and on 3 of them a burst of competing
@@ -37,7 +38,8 @@ describe('Concurrency storm (emulator)', () => {
     for (;;) {
       const states = await Promise.all(services.map((_, i) => ledger().getService({ AccountCanonicalSlug: slug, ServiceName: name(i) })));
       const busy = states.filter((s) => !s || !['Completed', 'Cancelled', 'RolledBack', 'Undeployed'].includes(s.Phase) || s.DeployAsgName || s.Waiting);
-      if (!busy.length) return states;
+      // At rest means nothing left to take either: a request still queued for start-deploy has not touched the ledger yet.
+      if (!busy.length && !Object.keys(await queuedMessages(t.local.install)).length) return states;
       if (Date.now() > deadline) {
         const detail = busy.map((s) => {
           const seen = t.observer.events.filter((e) => e.detail.ServiceName === s?.ServiceName && e.receivedAt > Date.now() - timeoutMs);
