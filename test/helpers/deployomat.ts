@@ -4,7 +4,7 @@ import { startEmulator, type Emulator } from '../../infra/local/emulator';
 import { startLocal, type LocalDeployomat } from '../../infra/local/local-env';
 import { Observer } from '../../infra/local/observer';
 import type { RuntimeOptions } from '../../infra/local/runtime';
-import { META_ROLE_ARN, seedAccount, type SeededAccount } from '../../infra/local/seed';
+import { DEPLOY_ROLE_ARN, META_ROLE_ARN, seedAccount, type SeededAccount } from '../../infra/local/seed';
 
 export interface TestDeployomat {
   emulator: Emulator;
@@ -30,6 +30,10 @@ export async function startTestDeployomat(opts: {
   runtime?: RuntimeOptions;
   env?: Record<string, string>;
 } = {}): Promise<TestDeployomat> {
+  // DEPLOYOMAT_IAM_REPLAY=1: every AWS call of this file's handlers is replayed through the IAM
+  // simulator against the synthesized policies when it stops (test/helpers/iam-replay.ts).
+  // (Loaded only then: the replay synthesizes the CDK stacks.)
+  const iamLog = process.env.DEPLOYOMAT_IAM_REPLAY === '1' ? (await import('./iam-calls')).IamCallLog.start({ [DEPLOY_ROLE_ARN]: 'deploy', [META_ROLE_ARN]: 'meta' }) : undefined;
   const emulator = await startEmulator({ initialHealthSeconds: opts.initialHealthSeconds });
   const local = await startLocal({
     endpoint: emulator.endpoint,
@@ -63,6 +67,15 @@ export async function startTestDeployomat(opts: {
       await observer.stop().catch(() => {});
       await local.stop();
       await emulator.stop();
+      if (iamLog) {
+        iamLog.stop();
+        const env = { ...opts.env };
+        const { replay } = await import('./iam-replay');
+        const { denied } = await replay(iamLog.calls.filter((c) => c.ok), local.install.schedulerRoleArn, {
+          requireOwnerTags: env.DEPLOYOMAT_REQUIRE_OWNER_TAGS !== 'false',
+        });
+        if (denied.length) throw new Error(`IAM would deny ${denied.length} call(s) of this file's handlers:\n${denied.join('\n')}`);
+      }
     },
   };
 }

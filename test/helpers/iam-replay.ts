@@ -1,0 +1,121 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { DeployAccessRole, DeployerRole, Deployomat, MetaAccessRole } from '../../infra/cdk';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../infra/local/local-env';
+import { DEPLOY_ROLE_ARN, META_ACCOUNT, META_ROLE_ARN, ORG, WORKLOAD_ACCOUNT } from '../../infra/local/seed';
+import { ACCOUNT, busPolicy, identityPolicies, newApp, props, queuePolicy, resolve, resourcesOf, roleId, simulate, trustPolicy, type CfnTemplate, type PolicyDocument } from '../infra/helpers';
+import type { Principal, RecordedCall } from './iam-calls';
+import { iamRequests, type Accounts } from './iam-requests';
+
+/**
+ * Replays recorded calls (test/helpers/iam-calls.ts) through the IAM simulator against the
+ * policies CloudFormation would deploy for the emulator's setup: each call's IAM requests
+ * (test/helpers/iam-requests.ts) decided by the synthesized policy of the role that makes it in
+ * AWS, with the resource policies that also decide (queues, the bus, trust, the key).
+ */
+export interface ReplayOptions {
+  /** As the installation under test was configured (`DEPLOYOMAT_REQUIRE_OWNER_TAGS`). */
+  requireOwnerTags?: boolean;
+}
+
+/** The installation as CloudFormation would deploy it, in the accounts of the emulator's setup. */
+function synthesize(opts: ReplayOptions) {
+  const app = newApp();
+  const stack = (id: string, account: string) => new Stack(app, id, { env: { account, region: LOCAL_REGION } });
+  const cicdStack = stack('CiCd', ACCOUNT);
+  const deployomat = new Deployomat(cicdStack, 'Deployomat', {
+    environment: 'development',
+    requireOwnerTags: opts.requireOwnerTags,
+    organizationPrefix: ORG,
+    metaRoleArn: `arn:aws:iam::${META_ACCOUNT}:role/DeployomatParameterAccess`,
+  });
+  new DeployerRole(cicdStack, 'Deployer', { deployomat, userAccountIds: ['444444444444'] });
+  const workloadStack = stack('Workload', WORKLOAD_ACCOUNT);
+  new DeployAccessRole(workloadStack, 'DeployAccess', {
+    ciCdAccountIds: [ACCOUNT],
+    environment: 'development',
+    organizationPrefix: ORG,
+    requireOwnerTags: opts.requireOwnerTags,
+  });
+  const metaStack = stack('Meta', META_ACCOUNT);
+  new MetaAccessRole(metaStack, 'MetaAccess', { ciCdAccountIds: [ACCOUNT], organizationPrefix: ORG });
+  const json = (s: Stack) => Template.fromStack(s).toJSON() as CfnTemplate;
+  return { cicd: json(cicdStack), workload: json(workloadStack), meta: json(metaStack) };
+}
+
+/** One row of the permission table: who calls what, and which IAM action AWS checks for it, why. */
+export const rowOf = (call: RecordedCall, request: { action: string; why: string }) =>
+  `| ${ROLE_NAMES[call.principal]} | ${call.service} ${call.operation} | \`${request.action}\` | ${request.why} |`;
+const ROLE_NAMES: Record<Principal, string> = {
+  handlers: 'handlers (`<prefix>-handlers`)',
+  scheduler: 'scheduler role',
+  deploy: '`DeployAccessRole`',
+  meta: '`MetaAccessRole`',
+};
+
+export async function replay(calls: RecordedCall[], schedulerRoleArn: string, opts: ReplayOptions = {}): Promise<{ denied: string[]; rows: Set<string> }> {
+  const { cicd, workload, meta } = synthesize(opts);
+  // The helpers resolve a role's ARN in their one account: put each in the account of its stack.
+  const role = (template: CfnTemplate, prefix: string, account: string) => {
+    const id = roleId(template, prefix);
+    const tags = Object.fromEntries(((props(template.Resources[id]!).Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
+    const arn = (resolve({ 'Fn::GetAtt': [id, 'Arn'] }, template) as string).replace(`:${ACCOUNT}:`, `:${account}:`);
+    return { id, template, arn, identity: identityPolicies(template, id), tags };
+  };
+  const roles: Record<Principal, ReturnType<typeof role>> = {
+    handlers: role(cicd, 'DeployomatHandlerRole', ACCOUNT),
+    scheduler: role(cicd, 'DeployomatSchedulerRole', ACCOUNT),
+    deploy: role(workload, 'DeployAccess', WORKLOAD_ACCOUNT),
+    meta: role(meta, 'MetaAccess', META_ACCOUNT),
+  };
+  const [keyId, key] = resourcesOf(cicd, 'AWS::KMS::Key')[0] ?? [];
+  const accounts: Accounts = {
+    region: LOCAL_REGION,
+    cicd: ACCOUNT,
+    localAccount: LOCAL_ACCOUNT,
+    workload: WORKLOAD_ACCOUNT,
+    meta: META_ACCOUNT,
+    keyArn: keyId ? (resolve({ 'Fn::GetAtt': [keyId, 'Arn'] }, cicd) as string) : undefined,
+    deployRoleArn: DEPLOY_ROLE_ARN,
+    metaRoleArn: META_ROLE_ARN,
+    arnMap: { [schedulerRoleArn]: roles.scheduler.arn },
+  };
+  const keyPolicy = key ? (resolve(props(key).KeyPolicy, cicd) as PolicyDocument) : undefined;
+
+  const seen = new Set<string>();
+  const denied: string[] = [];
+  const rows = new Set<string>();
+  for (const call of calls) {
+    const caller = roles[call.principal];
+    for (const request of iamRequests(call, accounts)) {
+      rows.add(rowOf(call, request));
+      const principalTags = Object.fromEntries(Object.entries({ ...caller.tags, ...call.sessionTags }).map(([k, v]) => [`aws:PrincipalTag/${k}`, v]));
+      const context = { ...principalTags, ...request.context, 'aws:PrincipalArn': caller.arn };
+      let resource = request.resource;
+      // `*` (actions without resource-level permissions) is of the caller's own account.
+      let resourceAccount = resource === '*' ? caller.arn.split(':')[4]! : resource.split(':')[4] || ACCOUNT;
+      let resourcePolicy: PolicyDocument | undefined;
+      const policy = request.resourcePolicy;
+      if (policy?.kind === 'queue') resourcePolicy = queuePolicy(cicd, policy.name);
+      if (policy?.kind === 'bus') resourcePolicy = busPolicy(cicd);
+      if (policy?.kind === 'trust') {
+        const target = roles[policy.role];
+        resource = target.arn;
+        resourceAccount = target.arn.split(':')[4]!;
+        resourcePolicy = trustPolicy(target.template, target.id);
+        Object.assign(context, Object.fromEntries(Object.entries(target.tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])));
+      }
+      if (request.action.startsWith('kms:')) resourcePolicy = keyPolicy;
+      const id = `${call.principal} ${call.operation} → ${request.action} ${resource} ${JSON.stringify(context)}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const decision = await simulate({ principal: caller.arn, action: request.action, resource, resourceAccount, identity: caller.identity, resourcePolicy, context }).catch(
+        (err: Error) => `not simulated: ${err.message}`,
+      );
+      if (decision !== 'Allowed' && process.env.IAM_REPLAY_DEBUG) console.log(id);
+      if (decision !== 'Allowed') denied.push(`${call.principal} ${call.service}:${call.operation} → ${request.action} on ${resource}: ${decision} (${request.why})`);
+    }
+  }
+  return { denied: [...new Set(denied)], rows };
+}
+
