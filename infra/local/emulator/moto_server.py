@@ -13,6 +13,9 @@ rollback paths. These seams live here, in the emulator, never in product code.
   h. Fault injection: the `faults` setting makes chosen AWS API actions fail
      with an AWS-shaped error, or answer late (see "h." below), for retry/DLQ/rollback
      and hung-call tests.
+  n. Strict API (on unless `--no-strict` or DEPLOYOMAT_EMULATOR_STRICT=0): every request is
+     checked against botocore's model of its operation (strict_api.py), and refused as AWS
+     refuses it; refusals are logged, and `GET /_emulator/strict` counts what was checked.
 
 And gaps where moto does less than AWS (filled here, not in product code):
   d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
@@ -611,12 +614,15 @@ def _query_compatible(environ):
 
 
 def _fault_response(environ, start_response, fault):
+    return _error_response(environ, start_response, fault["protocol"], fault["code"], fault["message"], fault["status"])
+
+
+def _error_response(environ, start_response, protocol, code, message, status):
     """An error response shaped as AWS sends it for the request's protocol."""
     request_id = str(uuid.uuid4())
-    code, message, protocol = fault["code"], fault["message"], fault["protocol"]
     headers = [("x-amzn-RequestId", request_id)]
     if protocol in ("json", "rest-json", "rpc-v2-cbor") and _query_compatible(environ):
-        kind = "Receiver" if fault["status"] >= 500 else "Sender"
+        kind = "Receiver" if status >= 500 else "Sender"
         headers.append(("x-amzn-query-error", f"{code};{kind}"))
     if protocol == "rpc-v2-cbor":
         body = _cbor_text_map({"__type": code, "message": message})
@@ -638,7 +644,7 @@ def _fault_response(environ, start_response, fault):
                 f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
             )
         else:
-            kind = "Receiver" if fault["status"] >= 500 else "Sender"
+            kind = "Receiver" if status >= 500 else "Sender"
             xml = (
                 f"<ErrorResponse><Error><Type>{kind}</Type><Code>{esc(code)}</Code>"
                 f"<Message>{esc(message)}</Message></Error><RequestId>{request_id}</RequestId>"
@@ -648,10 +654,10 @@ def _fault_response(environ, start_response, fault):
         content_type = "text/xml"
     headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
     try:
-        reason = http.HTTPStatus(fault["status"]).phrase
+        reason = http.HTTPStatus(status).phrase
     except ValueError:
         reason = "Error"
-    start_response(f"{fault['status']} {reason}", headers)
+    start_response(f"{status} {reason}", headers)
     return [body]
 
 
@@ -708,6 +714,58 @@ def _describe_alarms(self):
 if not hasattr(CloudWatchResponse, "put_composite_alarm"):  # a later moto may implement it
     CloudWatchResponse.put_composite_alarm = _put_composite_alarm
 CloudWatchResponse.describe_alarms = _describe_alarms
+
+
+# --- n. strict API: requests checked against AWS's API models ------------------------------------
+# strict_api.py checks every request against botocore's model of its operation before moto sees
+# it (moto accepts many requests AWS refuses). A refusal is answered as AWS answers it, logged on
+# stderr, and counted (GET /_emulator/strict; and, at exit, one JSON line appended to the file
+# DEPLOYOMAT_EMULATOR_STRICT_REPORT names, if set).
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from strict_api import StrictApi  # noqa: E402
+
+STRICT_PATH = "/_emulator/strict"
+STRICT = StrictApi(enabled=os.environ.get("DEPLOYOMAT_EMULATOR_STRICT", "1").strip().lower() not in ("0", "false", "off", "no"))
+
+
+def _strict_response(environ, start_response):
+    """The strict check's answer to a refused request, or None to let the request through."""
+    verdict = STRICT.check(environ, _read_body(environ))
+    if verdict is None or verdict.refusal is None:
+        return None
+    code, message = verdict.refusal
+    return _error_response(environ, start_response, verdict.protocol, code, message, 400)
+
+
+def _write_strict_report():
+    """Appends this run's strict-check counts to DEPLOYOMAT_EMULATOR_STRICT_REPORT (one JSON line)."""
+    path = os.environ.get("DEPLOYOMAT_EMULATOR_STRICT_REPORT")
+    if not path:
+        return
+    try:
+        line = (json.dumps({"pid": os.getpid(), **STRICT.stats()}) + "\n").encode()
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        print(f"deployomat emulator: could not write the strict report to {path}: {err}", file=sys.stderr, flush=True)
+
+
+def _exit():
+    """Exits at once (all state is in memory), after the strict report."""
+    if STRICT.enabled:
+        stats = STRICT.stats()
+        print(
+            f"deployomat emulator strict API: {stats['validated']} calls checked, {stats['rejected']} refused by the "
+            f"models, {stats['quotaRejected']} by quotas, {sum(stats['unchecked'].values())} not checked",
+            file=sys.stderr,
+            flush=True,
+        )
+        _write_strict_report()
+    os._exit(0)
 
 
 # --- c. runtime control endpoint --------------------------------------------------
@@ -885,7 +943,13 @@ class EmulatorControl:
         self.app = app
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") != CONFIG_PATH:
+        path = environ.get("PATH_INFO")
+        if path == STRICT_PATH:
+            return self._json(start_response, "200 OK", STRICT.stats())
+        if path != CONFIG_PATH:
+            refused = _strict_response(environ, start_response) if STRICT.enabled else None
+            if refused is not None:
+                return refused
             fault = _take_fault(environ)
             if fault is not None and "delaySeconds" in fault:
                 time.sleep(fault["delaySeconds"])  # then answered as usual, late
@@ -938,33 +1002,41 @@ def main(argv=None):
     parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("MOTO_PORT", 5000)))
     parser.add_argument("--quiet", action="store_true", help="hide per-request log lines")
     parser.add_argument(
+        "--no-strict",
+        action="store_true",
+        help="do not check requests against the AWS API models and quotas (as DEPLOYOMAT_EMULATOR_STRICT=0)",
+    )
+    parser.add_argument(
         "--exit-on-stdin-eof",
         action="store_true",
         help="exit when stdin closes, i.e. when the parent process dies (even by SIGKILL)",
     )
     args = parser.parse_args(argv)
+    if args.no_strict:
+        STRICT.enabled = False
 
     if args.exit_on_stdin_eof:
         def _watch_parent():
             # Raw reads (not sys.stdin) so a normal shutdown is not blocked on its lock.
             while os.read(0, 4096):  # b"" once the parent's end of the pipe closes
                 pass
-            os._exit(0)
+            _exit()
 
         threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
 
     # Same setup as moto.server.main, which builds its app inline (no hook to wrap it).
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto uses it to build URLs
     # All state is in memory, so skip the slow interpreter teardown (~1 s with moto).
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: _exit())
+    signal.signal(signal.SIGINT, lambda *_: _exit())
     if args.quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # as moto.server does
     print(
-        f"starting deployomat emulator on http://{args.host}:{args.port} config={json.dumps(CONFIG)}",
+        f"starting deployomat emulator on http://{args.host}:{args.port} config={json.dumps(CONFIG)} "
+        f"strict={'on' if STRICT.enabled else 'off'}",
         file=sys.stderr,
         flush=True,
     )
