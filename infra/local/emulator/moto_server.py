@@ -14,8 +14,9 @@ rollback paths. These seams live here, in the emulator, never in product code.
      with an AWS-shaped error, or answer late (see "h." below), for retry/DLQ/rollback
      and hung-call tests.
   n. Strict API (on unless `--no-strict` or DEPLOYOMAT_EMULATOR_STRICT=0): every request is
-     checked against botocore's model of its operation (strict_api.py), and refused as AWS
-     refuses it; refusals are logged, and `GET /_emulator/strict` counts what was checked.
+     checked against botocore's model of its operation (strict_api.py) and against AWS's
+     documented quotas the models do not carry, and refused as AWS refuses it; refusals are
+     logged, and `GET /_emulator/strict` counts what was checked.
 
 And gaps where moto does less than AWS (filled here, not in product code):
   d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
@@ -40,6 +41,7 @@ And gaps where moto does less than AWS (filled here, not in product code):
      every backend's URL regex again (moto did both per request, under one global lock).
   m. moto's per-request bookkeeping is cheaper: the response class's method list is
      remembered, request ids are drawn in one call instead of one per character.
+  o. ELBv2 resources take 50 tags, as on AWS (moto refused the 11th).
   i. CloudWatch: PutCompositeAlarm exists (moto 5.2 has no handler for it) and
      DescribeAlarms honours AlarmTypes (moto returned composite alarms even when
      not asked for, so code that forgot them would pass here and miss them on AWS).
@@ -716,17 +718,130 @@ if not hasattr(CloudWatchResponse, "put_composite_alarm"):  # a later moto may i
 CloudWatchResponse.describe_alarms = _describe_alarms
 
 
-# --- n. strict API: requests checked against AWS's API models ------------------------------------
+# --- n. strict API: requests checked against AWS's API models, and documented quotas ------------
 # strict_api.py checks every request against botocore's model of its operation before moto sees
-# it (moto accepts many requests AWS refuses). A refusal is answered as AWS answers it, logged on
-# stderr, and counted (GET /_emulator/strict; and, at exit, one JSON line appended to the file
-# DEPLOYOMAT_EMULATOR_STRICT_REPORT names, if set).
+# it (moto accepts many requests AWS refuses). The quotas below are AWS's documented defaults
+# that the models do not carry and that need moto's state (how many rules, tags or hooks exist);
+# they run only for a request that passed the model. A refusal is answered as AWS answers it,
+# logged on stderr, and counted (GET /_emulator/strict; and, at exit, one JSON line appended to
+# the file DEPLOYOMAT_EMULATOR_STRICT_REPORT names, if set).
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from strict_api import StrictApi  # noqa: E402
+from moto.autoscaling.models import AutoScalingBackend, autoscaling_backends  # noqa: E402
+from moto.elbv2.models import ELBv2Backend, FakeListener, elbv2_backends  # noqa: E402
 
 STRICT_PATH = "/_emulator/strict"
 STRICT = StrictApi(enabled=os.environ.get("DEPLOYOMAT_EMULATOR_STRICT", "1").strip().lower() not in ("0", "false", "off", "no"))
+
+ELBV2_RULES_PER_LOAD_BALANCER = 100  # ALB quotas: rules per load balancer, excluding default rules
+ELBV2_TAGS_PER_RESOURCE = 50  # ELB: "Maximum number of tags per resource—50" (aws: tags not counted)
+ASG_TAGS_PER_GROUP = 50  # EC2 Auto Scaling quotas: tags per Auto Scaling group
+ASG_LIFECYCLE_HOOKS_PER_GROUP = 50  # PutLifecycleHook: "by default is 50 per Auto Scaling group"
+
+if "_non_default_rules" not in FakeListener.__init__.__code__.co_names:
+    raise RuntimeError("moto_server.py: moto's FakeListener no longer keeps _non_default_rules (expected moto 5.2.x)")
+_require(ELBv2Backend, "_get_resource_by_arn")
+for _owner, _attributes in (
+    (ELBv2Backend, ("tagging_service", "load_balancers")),
+    (AutoScalingBackend, ("autoscaling_groups", "lifecycle_hooks")),
+):
+    if not set(_attributes) <= set(_owner.__init__.__code__.co_names):
+        raise RuntimeError(f"moto_server.py: moto's {_owner.__name__} no longer has {_attributes} (expected moto 5.2.x)")
+
+
+def _backend(backends, environ):
+    """The account/region backend of `backends` this request is served by."""
+    scope = re.search(r"Credential=[^/,\s]+/\d{8}/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    region = scope.group(1) if scope else "us-east-1"
+    return backends[_request_account(environ)][region]
+
+
+def _counted_tags(tags):
+    return {t.get("Key") for t in tags or [] if not str(t.get("Key", "")).startswith("aws:")}
+
+
+@STRICT.quota("elbv2", "CreateRule")
+def _rules_per_load_balancer(value, environ):
+    backend = _backend(elbv2_backends, environ)
+    for balancer in backend.load_balancers.values():
+        if value.get("ListenerArn") in balancer.listeners:
+            rules = sum(len(listener._non_default_rules) for listener in balancer.listeners.values())
+            if rules >= ELBV2_RULES_PER_LOAD_BALANCER:
+                return (
+                    "TooManyRules",
+                    "You've reached the limit on the number of rules per load balancer "
+                    f"({ELBV2_RULES_PER_LOAD_BALANCER}, excluding default rules).",
+                )
+    return None
+
+
+def _elbv2_tags_at_creation(value, environ):
+    if len(_counted_tags(value.get("Tags"))) > ELBV2_TAGS_PER_RESOURCE:
+        return "TooManyTags", f"You've reached the limit on the number of tags for this resource ({ELBV2_TAGS_PER_RESOURCE})."
+    return None
+
+
+for _operation in ("CreateLoadBalancer", "CreateTargetGroup", "CreateListener", "CreateRule", "CreateTrustStore"):
+    STRICT.quota("elbv2", _operation)(_elbv2_tags_at_creation)
+
+
+@STRICT.quota("elbv2", "AddTags")
+def _elbv2_tags_per_resource(value, environ):
+    backend = _backend(elbv2_backends, environ)
+    added = _counted_tags(value.get("Tags"))
+    for arn in value.get("ResourceArns", []):
+        existing = _counted_tags({"Key": k} for k in backend.tagging_service.get_tag_dict_for_resource(arn))
+        if len(existing | added) > ELBV2_TAGS_PER_RESOURCE:
+            return (
+                "TooManyTags",
+                f"You've reached the limit on the number of tags for this resource ({ELBV2_TAGS_PER_RESOURCE}): "
+                f"{arn} would have {len(existing | added)}.",
+            )
+    return None
+
+
+def _asg_limit(what, group, count, limit):
+    return "LimitExceeded", f"The quota of {limit} {what} per Auto Scaling group has been reached: {group} would have {count}."
+
+
+@STRICT.quota("autoscaling", "CreateAutoScalingGroup")
+def _asg_creation_limits(value, environ):
+    group = value.get("AutoScalingGroupName")
+    tags = {t.get("Key") for t in value.get("Tags") or []}
+    if len(tags) > ASG_TAGS_PER_GROUP:
+        return _asg_limit("tags", group, len(tags), ASG_TAGS_PER_GROUP)
+    hooks = {h.get("LifecycleHookName") for h in value.get("LifecycleHookSpecificationList") or []}
+    if len(hooks) > ASG_LIFECYCLE_HOOKS_PER_GROUP:
+        return _asg_limit("lifecycle hooks", group, len(hooks), ASG_LIFECYCLE_HOOKS_PER_GROUP)
+    return None
+
+
+@STRICT.quota("autoscaling", "CreateOrUpdateTags")
+def _asg_tags_per_group(value, environ):
+    backend = _backend(autoscaling_backends, environ)
+    added = {}
+    for tag in value.get("Tags") or []:
+        added.setdefault(tag.get("ResourceId"), set()).add(tag.get("Key"))
+    for name, keys in added.items():
+        group = backend.autoscaling_groups.get(name)
+        if group is None:
+            continue  # moto reports the missing group
+        total = len({t["Key"] for t in group.tags} | keys)
+        if total > ASG_TAGS_PER_GROUP:
+            return _asg_limit("tags", name, total, ASG_TAGS_PER_GROUP)
+    return None
+
+
+@STRICT.quota("autoscaling", "PutLifecycleHook")
+def _asg_hooks_per_group(value, environ):
+    backend = _backend(autoscaling_backends, environ)
+    name = value.get("AutoScalingGroupName")
+    hooks = {h.name for h in backend.lifecycle_hooks.values() if h.auto_scaling_group_name == name}
+    total = len(hooks | {value.get("LifecycleHookName")})
+    if total > ASG_LIFECYCLE_HOOKS_PER_GROUP:
+        return _asg_limit("lifecycle hooks", name, total, ASG_LIFECYCLE_HOOKS_PER_GROUP)
+    return None
 
 
 def _strict_response(environ, start_response):
@@ -766,6 +881,22 @@ def _exit():
         )
         _write_strict_report()
     os._exit(0)
+
+
+# --- o. ELBv2 allows 50 tags per resource -------------------------------------------------------
+# moto refused an ELBv2 resource's 11th tag (Classic Load Balancer's old limit); ELBv2 allows 50,
+# aws: tags not counted. The strict quota above enforces 50; without strict mode, none.
+
+_require(ELBv2Backend, "add_tags")
+
+
+def _elbv2_add_tags(self, resource_arns, tags):
+    for arn in resource_arns:
+        self._get_resource_by_arn(arn)
+        self.tagging_service.tag_resource(arn, tags)
+
+
+ELBv2Backend.add_tags = _elbv2_add_tags
 
 
 # --- c. runtime control endpoint --------------------------------------------------
