@@ -74,13 +74,13 @@ async function scale(session: Session, n: number): Promise<Omit<ScaleResult, 'lo
     const batch = Array.from({ length: Math.min(5, n - i) }, (_, k) => i + k);
     services.push(
       ...(await Promise.all(
-        batch.map((j) => seedService(session.account, { service: `svc${String(j).padStart(3, '0')}`, web: true, priority: j + 1, amis: ['a', 'b'] })),
+        batch.map((j) => seedService(session.account, { service: `svc${String(j).padStart(3, '0')}`, web: true, priority: j + 1, amis: ['one', 'two'] })),
       )),
     );
   }
   const seedSeconds = (performance.now() - t0) / 1000;
-  const first = await measure(session, services.map((s) => ({ id: session.nextId(), service: s.service, amiId: s.amis.a!, config: { BakeTime: 1 } })));
-  const blueGreen = await measure(session, services.map((s) => ({ id: session.nextId(), service: s.service, amiId: s.amis.b!, config: SCALE_CONFIG })));
+  const first = await measure(session, services.map((s) => ({ id: session.nextId(), service: s.service, amiId: s.amis.one!, config: { BakeTime: 1 } })));
+  const blueGreen = await measure(session, services.map((s) => ({ id: session.nextId(), service: s.service, amiId: s.amis.two!, config: SCALE_CONFIG })));
   return { n, seedSeconds, first, blueGreen };
 }
 

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeployFailure } from '../errors';
 import { weightsAtPercent } from '../weights';
-import { DEPLOY_ID_TAG, mergeTags, OWNER_TAG, tagValue, type Tag } from './tags';
+import { DEPLOY_ID_TAG, mergeTags, OWNER_TAG, tagQuotaProblem, tagValue, type Tag } from './tags';
 
 /**
  * Listener rules are where traffic shifts. The user keeps an *exemplar* rule at
@@ -132,8 +132,8 @@ export async function planRules(
   return changes;
 }
 
-/** Tags of many resources (DescribeTags takes 20 ARNs at a time). */
-async function tagsOf(elb: ElasticLoadBalancingV2Client, arns: string[]): Promise<Map<string, { Key?: string; Value?: string }[]>> {
+/** Tags of many ELBv2 resources (DescribeTags takes 20 ARNs at a time). */
+export async function tagsOf(elb: ElasticLoadBalancingV2Client, arns: string[]): Promise<Map<string, { Key?: string; Value?: string }[]>> {
   const tags = new Map<string, { Key?: string; Value?: string }[]>();
   for (let i = 0; i < arns.length; i += 20) {
     const out = await elb.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
@@ -232,6 +232,8 @@ async function createLiveRule(
   a: { listenerArn: string; exemplar: Rule; priority: number; newTargetGroupArn: string; tags: Tag[] },
 ): Promise<LiveRule> {
   const exemplarTags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [a.exemplar.RuleArn!] }))).TagDescriptions?.[0]?.Tags;
+  const tooMany = tagQuotaProblem(`Exemplar rule ${a.exemplar.RuleArn}`, exemplarTags, a.tags);
+  if (tooMany) throw new DeployFailure(tooMany);
   const base = describeLive(a.listenerArn, a.exemplar, a.newTargetGroupArn, undefined);
   const out = await elb.send(
     new CreateRuleCommand({

@@ -44,6 +44,27 @@ export function mergeTags(copied: { Key?: string; Value?: string }[] | undefined
   return [...keep.map((t) => ({ Key: t.Key, Value: t.Value })), ...ours];
 }
 
+/**
+ * AWS's default tag quota for each resource a deploy creates by copying one of the service's:
+ * 50 per Auto Scaling group, target group and listener rule (`aws:` tags, which are never copied,
+ * do not count).
+ */
+export const MAX_TAGS_PER_RESOURCE = 50;
+
+/**
+ * Why a copy of `what` cannot carry its tags and ours, or undefined. AWS refuses to create a
+ * resource with more than MAX_TAGS_PER_RESOURCE tags, so a template at or near the quota would
+ * fail every deploy of its service.
+ */
+export function tagQuotaProblem(what: string, copied: { Key?: string; Value?: string }[] | undefined, ours: Tag[]): string | undefined {
+  const count = mergeTags(copied, ours).length;
+  if (count <= MAX_TAGS_PER_RESOURCE) return undefined;
+  return (
+    `${what} has ${count - ours.length} tags to copy; with Deployomat's ${ours.length} its copy would have ${count}, ` +
+    `and AWS allows ${MAX_TAGS_PER_RESOURCE}: remove at least ${count - MAX_TAGS_PER_RESOURCE}`
+  );
+}
+
 export function tagValue(tags: { Key?: string; Value?: string }[] | undefined, key: string): string | undefined {
   return tags?.find((t) => t.Key === key)?.Value;
 }

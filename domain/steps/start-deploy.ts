@@ -10,8 +10,8 @@ import { listenerArns, resolveAccount, type Account } from '../aws/accounts';
 import { cloneAsg, describeAsg, inServiceCount, productionCapacity, setMinSize } from '../aws/auto-scaling';
 import { assertImageAllowed, newestImageByPrefix } from '../aws/images';
 import { createImageVersion, describeLaunchSource, resolveExistingVersion } from '../aws/launch-template';
-import { foreignLiveRules, planRules, prepareRules } from '../aws/listener-rules';
-import { deployTags, OWNER_TAG, ownerOf, tagValue } from '../aws/tags';
+import { foreignLiveRules, planRules, prepareRules, tagsOf as elbTagsOf } from '../aws/listener-rules';
+import { deployTags, OWNER_TAG, ownerOf, tagQuotaProblem, tagValue } from '../aws/tags';
 import { launchOwnershipProblems } from '../ownership';
 import { cloneTargetGroup } from '../aws/target-groups';
 import { interrupt, runStep, refOf, type Guard, type StepContext, type StepOutcome } from '../advance';
@@ -164,6 +164,18 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
   }
   if (listeners.length && !template?.TargetGroupARNs?.length && template) {
     reasons.push(`${input.ServiceName} has listener_arns but ${templateAsgName(input.ServiceName)} has no target group to clone`);
+  }
+  // AWS refuses a copy over its tag quota: a template at the quota would fail every deploy.
+  const ours = deployTags(ctx.cfg.serviceName, deployId, ownerOf(input));
+  const asgTags = template && tagQuotaProblem(templateAsgName(input.ServiceName), template.Tags, ours);
+  if (asgTags) reasons.push(asgTags);
+  const templateGroups = (template?.TargetGroupARNs ?? []).slice(0, MAX_TARGET_GROUPS);
+  if (templateGroups.length) {
+    const tags = await elbTagsOf(workload.elb, templateGroups);
+    for (const arn of templateGroups) {
+      const tooMany = tagQuotaProblem(`Target group ${arn}`, tags.get(arn), ours);
+      if (tooMany) reasons.push(tooMany);
+    }
   }
   const alarmNames = input.DeployConfig.RollbackAlarms ?? [];
   const { alarms, missing } = alarmNames.length ? await describeAlarmStates(workload.cloudwatch, alarmNames) : { alarms: [], missing: [] };

@@ -1,7 +1,9 @@
 /**
  * Starts the local AWS emulator: moto's server, patched by
  * infra/local/emulator/moto_server.py with test-only controls (delayed target
- * health, "bad AMI" health failures, fault injection, and a runtime config endpoint).
+ * health, "bad AMI" health failures, fault injection, and a runtime config endpoint),
+ * and strict by default: every request is checked against AWS's API models and documented
+ * quotas (infra/local/emulator/strict_api.py) and refused as AWS would refuse it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -15,6 +17,32 @@ export interface EmulatorOptions {
   initialHealthSeconds?: number;
   /** Receives the emulator's stdout/stderr lines; silent when omitted. */
   log?: (line: string) => void;
+  /**
+   * Checks every request against the AWS API model of its operation (required and unknown members,
+   * lengths, patterns, enums, ranges) and the documented quotas the models do not carry, and
+   * answers a violation as AWS does (moto_server.py "n."). Turn it off only to debug.
+   * @default true, unless the environment sets DEPLOYOMAT_EMULATOR_STRICT=0
+   */
+  strict?: boolean;
+}
+
+/** What the strict check saw (GET /_emulator/strict). */
+export interface StrictReport {
+  enabled: boolean;
+  /** Requests checked against a model (refused ones included). */
+  validated: number;
+  /** Requests refused for breaking the model (or a documented constraint it lacks). */
+  rejected: number;
+  /** Requests refused for a documented quota (TooManyRules, TooManyTags, LimitExceeded). */
+  quotaRejected: number;
+  /** Checked requests per `service.Operation` (botocore service names). */
+  byOperation: Record<string, number>;
+  /** Requests not checked, by reason (e.g. `moto-api`, an unknown service or protocol). */
+  unchecked: Record<string, number>;
+  /** Model patterns Python's `re` cannot run, so not checked: `service: pattern`. */
+  skippedPatterns: string[];
+  /** The last 100 refusals. */
+  violations: { service: string; operation: string; code: string; message: string }[];
 }
 
 /**
@@ -65,6 +93,8 @@ export interface Emulator {
   configure(cfg: { initialHealthSeconds?: number; faults?: EmulatorFault[] }): Promise<void>;
   /** Reads the current settings (GET /_emulator/config), e.g. the faults' remaining counts. */
   readConfig(): Promise<EmulatorConfig>;
+  /** Reads the strict check's counts and recent refusals (GET /_emulator/strict). */
+  strictReport(): Promise<StrictReport>;
 }
 
 const PYTHON = 'python3';
@@ -120,6 +150,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const port = opts.port ?? (await freeLoopbackPort());
   const endpoint = `http://127.0.0.1:${port}`;
   const configUrl = `${endpoint}/_emulator/config`;
+  const strictUrl = `${endpoint}/_emulator/strict`;
   const log = opts.log;
 
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', MOTO_PORT: String(port) };
@@ -129,6 +160,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const args = [SCRIPT, '--port', String(port), '--exit-on-stdin-eof'];
   // Per-request lines are noise; DEPLOYOMAT_EMULATOR_VERBOSE=1 brings them back.
   if (!process.env.DEPLOYOMAT_EMULATOR_VERBOSE) args.push('--quiet');
+  if (opts.strict === false) args.push('--no-strict');
+  else if (opts.strict === true) env.DEPLOYOMAT_EMULATOR_STRICT = '1';
 
   // stdin stays an open pipe: the emulator exits when it closes, so it cannot
   // outlive this process even if we are killed without running 'exit' handlers.
@@ -210,6 +243,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const res = await fetch(configUrl);
       if (!res.ok) throw new Error(`emulator readConfig failed: HTTP ${res.status} ${await res.text()}`);
       return (await res.json()) as EmulatorConfig;
+    },
+    async strictReport() {
+      const res = await fetch(strictUrl);
+      if (!res.ok) throw new Error(`emulator strictReport failed: HTTP ${res.status} ${await res.text()}`);
+      return (await res.json()) as StrictReport;
     },
   };
 }

@@ -1,5 +1,5 @@
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateOrUpdateTagsCommand, DeleteTagsCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { AddTagsCommand, DescribeTagsCommand, DescribeTargetGroupsCommand, RemoveTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
@@ -81,6 +81,37 @@ describe('Rejected deploys (emulator)', () => {
       'DeployConfig.WaitPerStep: must not be negative',
       'DeployConfig.HealthTimeout: must be a number of seconds',
     ]);
+  });
+
+  it('rejects a template whose copy would be over the tag quota (50), before changing anything', async () => {
+    // Prepare: the template ASG and its target group at AWS's 50 tags (valid for them), so their
+    // copies, with Deployomat's 3 tags, would have 53: AWS refuses them (strict emulator).
+    const { autoscaling, elb } = await workloadClients();
+    const asgName = 'cart-template';
+    const tgArn = svc.templateTargetGroupArn!;
+    const asgHas = (await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asgName] }))).AutoScalingGroups![0]!.Tags!.length;
+    const tgHas = (await elb.send(new DescribeTagsCommand({ ResourceArns: [tgArn] }))).TagDescriptions![0]!.Tags!.length;
+    const extra = (n: number) => Array.from({ length: n }, (_, i) => ({ Key: `team:${i}`, Value: 'x' }));
+    const asgExtra = extra(50 - asgHas).map((tag) => ({ ...tag, ResourceId: asgName, ResourceType: 'auto-scaling-group', PropagateAtLaunch: false }));
+    for (let i = 0; i < asgExtra.length; i += 20) await autoscaling.send(new CreateOrUpdateTagsCommand({ Tags: asgExtra.slice(i, i + 20) }));
+    await elb.send(new AddTagsCommand({ ResourceArns: [tgArn], Tags: extra(50 - tgHas) }));
+    const before = await everything(t, svc);
+    try {
+      // Act
+      const eventId = await t.send('DeployRequested', base());
+      const outcome = await t.observer.outcome(eventId, 30_000);
+
+      // Assess
+      expect(outcome.detailType).toBe('DeployRejected');
+      expect(outcome.detail.Reasons).toEqual([
+        "cart-template has 50 tags to copy; with Deployomat's 3 its copy would have 53, and AWS allows 50: remove at least 3",
+        `Target group ${tgArn} has 50 tags to copy; with Deployomat's 3 its copy would have 53, and AWS allows 50: remove at least 3`,
+      ]);
+      expect(await everything(t, svc)).toEqual(before);
+    } finally {
+      await autoscaling.send(new DeleteTagsCommand({ Tags: asgExtra.map(({ Key, ResourceId, ResourceType }) => ({ Key, ResourceId, ResourceType })) }));
+      await elb.send(new RemoveTagsCommand({ ResourceArns: [tgArn], TagKeys: extra(50 - tgHas).map((tag) => tag.Key) }));
+    }
   });
 
   it('also lists both template and undeploy problems together', async () => {

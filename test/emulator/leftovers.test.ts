@@ -15,7 +15,7 @@ describe('Leftover check (emulator)', () => {
 
   it('reports every stray managed ASG, beyond the first page of 50', async () => {
     // Prepare: 60 empty ASGs tagged as Deployomat's that no service's ledger names.
-    const { launchTemplateId } = await seedService(t.account, { service: 'web', web: true, amis: ['v1'] });
+    const { launchTemplateId } = await seedService(t.account, { service: 'web', web: true, amis: ['v01'] });
     const { autoscaling } = await workloadClients();
     const strays = Array.from({ length: 60 }, (_, i) => `stray-${String(i).padStart(2, '0')}`);
     for (const name of strays) {

@@ -31,7 +31,7 @@ describe('Multiple target groups and dry run (emulator)', () => {
 
   beforeAll(async () => {
     t = await startTestDeployomat({ slug });
-    api = await seedService(t.account, { service, web: true, grpc: true, amis: ['v1', 'v2', 'v3', 'v4'] });
+    api = await seedService(t.account, { service, web: true, grpc: true, amis: ['v01', 'v02', 'v03', 'v04'] });
   });
   afterAll(async () => t?.stop());
 
@@ -41,7 +41,7 @@ describe('Multiple target groups and dry run (emulator)', () => {
   }
 
   it('first deploy: clones both target groups and creates both live rules from their exemplars', async () => {
-    expect((await deploy('first', 'v1')).detailType).toBe('DeployCompleted');
+    expect((await deploy('first', 'v01')).detailType).toBe('DeployCompleted');
 
     const s = await snapshot();
     expect(s.targetGroups).toHaveLength(2);
@@ -56,15 +56,15 @@ describe('Multiple target groups and dry run (emulator)', () => {
   it('dry run: reports the plan and changes nothing; the deploy that follows does what it said', async () => {
     const before = { service: await snapshot(), ledger: await ledgerItems() };
 
-    const planned = await deploy('dry', 'v2', { ...FAST, TrafficShiftPerStep: 50, DryRun: true });
+    const planned = await deploy('dry', 'v02', { ...FAST, TrafficShiftPerStep: 50, DryRun: true });
 
     expect(planned.detailType, JSON.stringify(planned.detail)).toBe('DeployPlanned');
     expect({ service: await snapshot(), ledger: await ledgerItems() }).toEqual(before);
     const plan = DeployPlanned.parse(planned.detail);
-    expect(plan).toMatchObject({ Rollout: 'web', Steps: 2, LaunchTemplate: { Action: 'create' }, ResolvedAmiId: api.amis.v2, Warnings: [] });
+    expect(plan).toMatchObject({ Rollout: 'web', Steps: 2, LaunchTemplate: { Action: 'create' }, ResolvedAmiId: api.amis.v02, Warnings: [] });
     expect(plan.Rules.map((r) => [r.Priority, r.Action])).toEqual([[10, 'shift'], [11, 'shift']]);
 
-    await deploy('real', 'v2');
+    await deploy('real', 'v02');
     const cloned = AsgCloned.parse(t.observer.of('real').find((e) => e.detailType === 'AsgCloned')!.detail);
     const state = (await ledger().getService(key))!;
     const noTimestamp = (name: string) => name.replace(/\d{8}T\d{6}Z$/, '<ts>');
@@ -91,7 +91,7 @@ describe('Multiple target groups and dry run (emulator)', () => {
   });
 
   it('shifts both live rules in lock-step and removes both old target groups', async () => {
-    const outcome = await deploy('lockstep', 'v3', { ...FAST, TrafficShiftPerStep: 25 });
+    const outcome = await deploy('lockstep', 'v03', { ...FAST, TrafficShiftPerStep: 25 });
 
     expect(outcome.detailType).toBe('DeployCompleted');
     for (const e of t.observer.of('lockstep').filter((x) => x.detailType === 'TrafficShifted')) {
@@ -108,7 +108,7 @@ describe('Multiple target groups and dry run (emulator)', () => {
 
   it('cancel mid-shift puts both rules back on production and deletes both new target groups', async () => {
     const before = await snapshot();
-    await t.send('DeployRequested', { ...key, AmiId: api.amis.v4, DeployId: 'cancelled', DeployConfig: { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 3 } });
+    await t.send('DeployRequested', { ...key, AmiId: api.amis.v04, DeployId: 'cancelled', DeployConfig: { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 3 } });
     await t.observer.waitFor((e) => e.detail.DeployId === 'cancelled' && e.detailType === 'TrafficShifted' && e.detail.Percent === 50, 30_000);
     const during = await liveRules();
     expect(during.map((r) => r.forwards.map((f) => f.weight).sort((a, b) => a - b))).toEqual([[50, 50], [50, 50]]);

@@ -27,14 +27,14 @@ describe('Pause, resume and promote (emulator)', () => {
   beforeAll(async () => {
     // A 1 s deadline margin: a deploy's deadline is its expected duration + 1 s, so pauses outlast it.
     t = await startTestDeployomat({ slug, env: { DEPLOYOMAT_DEADLINE_MARGIN_SECONDS: '1' } });
-    shop = await seedService(t.account, { service, web: true, amis: ['v1', 'v2', 'v3', 'v4', 'v5'] });
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v1, DeployId: 'prod', DeployConfig: FAST });
+    shop = await seedService(t.account, { service, web: true, amis: ['v01', 'v02', 'v03', 'v04', 'v05'] });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v01, DeployId: 'prod', DeployConfig: FAST });
     expect((await t.observer.outcome('prod', 60_000)).detailType).toBe('DeployCompleted');
   });
   afterAll(async () => t?.stop());
 
   it('pauses at 25 % (PauseAtPercent), stays there, and carries on when resumed', async () => {
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v2, DeployId: 'paused', DeployConfig: { ...FAST, TrafficShiftPerStep: 25, PauseAtPercent: [25] } });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v02, DeployId: 'paused', DeployConfig: { ...FAST, TrafficShiftPerStep: 25, PauseAtPercent: [25] } });
     const paused = await waitFor('paused', 'RolloutPaused');
     expect(paused.detail).toMatchObject({ Step: 1, Percent: 25, By: 'PauseAtPercent' });
     // No PauseTimeout: it rolls back after the installation's maximum pause (a day) unless resumed.
@@ -64,7 +64,7 @@ describe('Pause, resume and promote (emulator)', () => {
 
   it('rolls back a rollout left paused longer than PauseTimeout', async () => {
     const before = await snapshot();
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v3, DeployId: 'abandoned', DeployConfig: { ...FAST, PauseAtPercent: [50], PauseTimeout: 2 } });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v03, DeployId: 'abandoned', DeployConfig: { ...FAST, PauseAtPercent: [50], PauseTimeout: 2 } });
     const paused = await waitFor('abandoned', 'RolloutPaused');
     expect(Date.parse(String(paused.detail.RollbackAt)) - paused.receivedAt).toBeLessThan(2500);
 
@@ -90,7 +90,7 @@ describe('Pause, resume and promote (emulator)', () => {
   });
 
   it('promotes from 10 %: straight to 100 %, no bake, deploy completed', async () => {
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v4, DeployId: 'promoted', DeployConfig: { ...FAST, TrafficShiftPerStep: 10, WaitPerStep: 30, BakeTime: 600 } });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v04, DeployId: 'promoted', DeployConfig: { ...FAST, TrafficShiftPerStep: 10, WaitPerStep: 30, BakeTime: 600 } });
     await waitFor('promoted', 'TrafficShifted', (e) => e.detail.Percent === 10);
     // A promote for another deploy id is refused and changes nothing.
     await t.send('PromoteRequested', { ...key, DeployId: 'someone-else' });
@@ -109,7 +109,7 @@ describe('Pause, resume and promote (emulator)', () => {
   });
 
   it('pauses a bake by request and resumes it with the bake time that was left', async () => {
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v5, DeployId: 'bake-pause', DeployConfig: { ...FAST, BakeTime: 4 } });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v05, DeployId: 'bake-pause', DeployConfig: { ...FAST, BakeTime: 4 } });
     await waitFor('bake-pause', 'TrafficShifted', (e) => e.detail.Percent === 100);
     await t.send('PauseRequested', { ...key, Reason: 'looking at a dashboard' });
     const paused = await waitFor('bake-pause', 'RolloutPaused');
@@ -130,7 +130,7 @@ describe('Pause, resume and promote (emulator)', () => {
 
   it('does not count paused time against the deadline: a pause longer than the deadline, then resume, completes', async () => {
     // Deadline: HealthTimeout 2 + 2 steps × 1 s + BakeTime 1 + margin 1 = 6 s after the clone.
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v2, DeployId: 'long-pause', DeployConfig: { ...FAST, HealthTimeout: 2, PauseAtPercent: [50] } });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v02, DeployId: 'long-pause', DeployConfig: { ...FAST, HealthTimeout: 2, PauseAtPercent: [50] } });
     await waitFor('long-pause', 'RolloutPaused');
     await new Promise((r) => setTimeout(r, 8000));
     expect(of('long-pause', 'RollbackStarted')).toEqual([]);
@@ -143,7 +143,7 @@ describe('Pause, resume and promote (emulator)', () => {
   });
 
   it('applies a command once: a late duplicate of a pause that was resumed since does not pause again', async () => {
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v3, DeployId: 'dup', DeployConfig: { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 2 } });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v03, DeployId: 'dup', DeployConfig: { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 2 } });
     await waitFor('dup', 'TrafficShifted');
     const detail = { ...key, DeployId: 'dup' };
     const pauseId = await t.send('PauseRequested', detail);

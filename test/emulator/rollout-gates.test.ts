@@ -26,12 +26,12 @@ describe('Alarm gates and capacity-safe shifting (emulator)', () => {
 
   beforeAll(async () => {
     t = await startTestDeployomat({ slug });
-    shop = await seedService(t.account, { service, web: true, amis: ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'] });
+    shop = await seedService(t.account, { service, web: true, amis: ['v01', 'v02', 'v03', 'v04', 'v05', 'v06', 'v07'] });
     await seedAlarm('shop-5xx');
     await seedAlarm('shop-latency');
     await setAlarm('shop-5xx', 'OK');
     await setAlarm('shop-latency', 'OK');
-    await deploy('prod', 'v1', FAST);
+    await deploy('prod', 'v01', FAST);
   });
   afterAll(async () => t?.stop());
 
@@ -45,7 +45,7 @@ describe('Alarm gates and capacity-safe shifting (emulator)', () => {
   it('rolls back when an alarm trips mid-shift, naming the alarm; production stays at 100 %', async () => {
     const before = await snapshot();
     const config = { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 2, RollbackAlarms: ['shop-5xx', 'shop-latency'] };
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v2, DeployId: 'alarm-mid', DeployConfig: config });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v02, DeployId: 'alarm-mid', DeployConfig: config });
     await t.observer.waitFor((e) => e.detail.DeployId === 'alarm-mid' && e.detailType === 'TrafficShifted' && e.detail.Percent === 25, 30_000);
     await setAlarm('shop-5xx', 'ALARM');
 
@@ -66,7 +66,7 @@ describe('Alarm gates and capacity-safe shifting (emulator)', () => {
   it('rolls back when an alarm trips during the bake, before the previous version is deleted', async () => {
     const before = await snapshot();
     const config = { ...FAST, BakeTime: 30, RollbackAlarms: ['shop-latency'] };
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v3, DeployId: 'alarm-bake', DeployConfig: config });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v03, DeployId: 'alarm-bake', DeployConfig: config });
     await t.observer.waitFor((e) => e.detail.DeployId === 'alarm-bake' && e.detailType === 'TrafficShifted' && e.detail.Percent === 100, 30_000);
     await setAlarm('shop-latency', 'ALARM');
 
@@ -88,7 +88,7 @@ describe('Alarm gates and capacity-safe shifting (emulator)', () => {
   it('lets a deploy through an alarm that has not been in ALARM for AlarmGracePeriod', async () => {
     await setAlarm('shop-latency', 'ALARM');
     try {
-      await deploy('alarm-grace', 'v3', { ...FAST, RollbackAlarms: ['shop-latency'], AlarmGracePeriod: 3600 });
+      await deploy('alarm-grace', 'v03', { ...FAST, RollbackAlarms: ['shop-latency'], AlarmGracePeriod: 3600 });
     } finally {
       await setAlarm('shop-latency', 'OK');
     }
@@ -96,7 +96,7 @@ describe('Alarm gates and capacity-safe shifting (emulator)', () => {
 
   it('rejects a deploy naming an alarm that does not exist, before changing anything', async () => {
     const before = await snapshot();
-    const outcome = await deploy('alarm-missing', 'v4', { ...FAST, RollbackAlarms: ['shop-5xx', 'no-such-alarm'] }, 'DeployRejected');
+    const outcome = await deploy('alarm-missing', 'v04', { ...FAST, RollbackAlarms: ['shop-5xx', 'no-such-alarm'] }, 'DeployRejected');
     expect(outcome.detail.Reasons).toEqual([`DeployConfig.RollbackAlarms: there is no CloudWatch alarm "no-such-alarm" in ${slug}`]);
     expect(await snapshot()).toEqual(before);
   });
@@ -107,7 +107,7 @@ describe('Alarm gates and capacity-safe shifting (emulator)', () => {
     // Scaling raised production to 3 instances: the new group must start with 3, not min_size 2.
     await autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: production, DesiredCapacity: 3 }));
 
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v5, DeployId: 'capacity', DeployConfig: { ...FAST, WaitPerStep: 1 } });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v05, DeployId: 'capacity', DeployConfig: { ...FAST, WaitPerStep: 1 } });
     const cloned = await t.observer.waitFor((e) => e.detail.DeployId === 'capacity' && e.detailType === 'AsgCloned', 30_000);
     expect(cloned.detail.MinSize).toBe(3);
     const half = await t.observer.waitFor((e) => e.detail.DeployId === 'capacity' && e.detailType === 'TrafficShifted', 30_000);
@@ -138,7 +138,7 @@ describe('Alarm gates and capacity-safe shifting (emulator)', () => {
 
   it('rolls back a step held for longer than HealthTimeout', async () => {
     const { elb } = await workloadClients();
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v6, DeployId: 'starved', DeployConfig: { ...FAST, HealthTimeout: 4 } });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v06, DeployId: 'starved', DeployConfig: { ...FAST, HealthTimeout: 4 } });
     const cloned = await t.observer.waitFor((e) => e.detail.DeployId === 'starved' && e.detailType === 'AsgCloned', 30_000);
     await t.observer.waitFor((e) => e.detail.DeployId === 'starved' && e.detailType === 'TrafficShifted', 30_000);
     const tgArn = (cloned.detail.TargetGroupArns as string[])[0]!;

@@ -18,8 +18,8 @@ describe('Hung AWS calls (emulator)', () => {
 
   beforeAll(async () => {
     t = await startTestDeployomat({ slug });
-    web = await seedService(t.account, { service: 'web', web: true, amis: ['v1', 'v2'] });
-    await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: web.amis.v1, DeployId: 'hung-1', DeployConfig: FAST });
+    web = await seedService(t.account, { service: 'web', web: true, amis: ['v01', 'v02'] });
+    await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: web.amis.v01, DeployId: 'hung-1', DeployConfig: FAST });
     expect((await t.observer.outcome('hung-1', 60_000)).detailType).toBe('DeployCompleted');
   }, 90_000);
   afterAll(async () => {
@@ -37,7 +37,7 @@ describe('Hung AWS calls (emulator)', () => {
     });
     const started = Date.now();
 
-    await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: web.amis.v2, DeployId: 'hung-2', DeployConfig: FAST });
+    await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: web.amis.v02, DeployId: 'hung-2', DeployConfig: FAST });
     const outcome = await t.observer.outcome('hung-2', 45_000);
 
     expect(outcome.detailType).toBe('DeployCompleted');

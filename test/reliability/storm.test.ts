@@ -27,7 +27,7 @@ describe('Concurrency storm (emulator)', () => {
   beforeAll(async () => {
     t = await startTestDeployomat({ slug, env: { DEPLOYOMAT_RETRY_BASE_SECONDS: '1' } });
     for (let i = 0; i < SERVICES; i++) {
-      services.push(await seedService(t.account, { service: name(i), web: true, priority: 10 + i, amis: ['v1', 'v2', 'v3', 'v4'] }));
+      services.push(await seedService(t.account, { service: name(i), web: true, priority: 10 + i, amis: ['v01', 'v02', 'v03', 'v04'] }));
     }
   }, 120_000);
   afterAll(async () => t?.stop());
@@ -53,7 +53,7 @@ describe('Concurrency storm (emulator)', () => {
   }
 
   it(`first deploys of ${SERVICES} services at once all complete`, async () => {
-    await Promise.all(services.map((_, i) => deploy(i, `${name(i)}-first`, 'v1')));
+    await Promise.all(services.map((_, i) => deploy(i, `${name(i)}-first`, 'v01')));
     const outcomes = await Promise.all(services.map((_, i) => t.observer.outcome(`${name(i)}-first`, 240_000)));
 
     expect(outcomes.map((o) => o.detailType)).toEqual(services.map(() => 'DeployCompleted'));
@@ -63,16 +63,16 @@ describe('Concurrency storm (emulator)', () => {
 
   it(`blue/green deploys of ${SERVICES} services at once, with competing deploys and cancels on ${CHAOTIC} of them, end consistent`, async () => {
     const config = { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 1 };
-    await Promise.all(services.map((_, i) => deploy(i, `${name(i)}-second`, 'v2', config)));
+    await Promise.all(services.map((_, i) => deploy(i, `${name(i)}-second`, 'v02', config)));
     // The burst: on each chaotic service, two more deploys (default OnConcurrentDeploy: rollback)
     // and two cancels, interleaved, while the first is starting and shifting.
     await Promise.all(
       Array.from({ length: CHAOTIC }, async (_, i) => {
         const key = { AccountCanonicalSlug: slug, ServiceName: name(i) };
         await new Promise((r) => setTimeout(r, 300 * i));
-        await deploy(i, `${name(i)}-third`, 'v3', config);
+        await deploy(i, `${name(i)}-third`, 'v03', config);
         await t.send('CancelRequested', { ...key, Reason: 'storm cancel 1' });
-        await deploy(i, `${name(i)}-fourth`, 'v4', config);
+        await deploy(i, `${name(i)}-fourth`, 'v04', config);
         await new Promise((r) => setTimeout(r, 700));
         await t.send('CancelRequested', { ...key, Reason: 'storm cancel 2' });
       }),

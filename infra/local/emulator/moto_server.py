@@ -13,6 +13,10 @@ rollback paths. These seams live here, in the emulator, never in product code.
   h. Fault injection: the `faults` setting makes chosen AWS API actions fail
      with an AWS-shaped error, or answer late (see "h." below), for retry/DLQ/rollback
      and hung-call tests.
+  n. Strict API (on unless `--no-strict` or DEPLOYOMAT_EMULATOR_STRICT=0): every request is
+     checked against botocore's model of its operation (strict_api.py) and against AWS's
+     documented quotas the models do not carry, and refused as AWS refuses it; refusals are
+     logged, and `GET /_emulator/strict` counts what was checked.
 
 And gaps where moto does less than AWS (filled here, not in product code):
   d. CreateLaunchTemplateVersion honours `SourceVersion` (new versions inherit
@@ -37,6 +41,7 @@ And gaps where moto does less than AWS (filled here, not in product code):
      every backend's URL regex again (moto did both per request, under one global lock).
   m. moto's per-request bookkeeping is cheaper: the response class's method list is
      remembered, request ids are drawn in one call instead of one per character.
+  o. ELBv2 resources take 50 tags, as on AWS (moto refused the 11th).
   i. CloudWatch: PutCompositeAlarm exists (moto 5.2 has no handler for it) and
      DescribeAlarms honours AlarmTypes (moto returned composite alarms even when
      not asked for, so code that forgot them would pass here and miss them on AWS).
@@ -639,12 +644,15 @@ def _query_compatible(environ):
 
 
 def _fault_response(environ, start_response, fault):
+    return _error_response(environ, start_response, fault["protocol"], fault["code"], fault["message"], fault["status"])
+
+
+def _error_response(environ, start_response, protocol, code, message, status):
     """An error response shaped as AWS sends it for the request's protocol."""
     request_id = str(uuid.uuid4())
-    code, message, protocol = fault["code"], fault["message"], fault["protocol"]
     headers = [("x-amzn-RequestId", request_id)]
     if protocol in ("json", "rest-json", "rpc-v2-cbor") and _query_compatible(environ):
-        kind = "Receiver" if fault["status"] >= 500 else "Sender"
+        kind = "Receiver" if status >= 500 else "Sender"
         headers.append(("x-amzn-query-error", f"{code};{kind}"))
     if protocol == "rpc-v2-cbor":
         body = _cbor_text_map({"__type": code, "message": message})
@@ -666,7 +674,7 @@ def _fault_response(environ, start_response, fault):
                 f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
             )
         else:
-            kind = "Receiver" if fault["status"] >= 500 else "Sender"
+            kind = "Receiver" if status >= 500 else "Sender"
             xml = (
                 f"<ErrorResponse><Error><Type>{kind}</Type><Code>{esc(code)}</Code>"
                 f"<Message>{esc(message)}</Message></Error><RequestId>{request_id}</RequestId>"
@@ -676,10 +684,10 @@ def _fault_response(environ, start_response, fault):
         content_type = "text/xml"
     headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
     try:
-        reason = http.HTTPStatus(fault["status"]).phrase
+        reason = http.HTTPStatus(status).phrase
     except ValueError:
         reason = "Error"
-    start_response(f"{fault['status']} {reason}", headers)
+    start_response(f"{status} {reason}", headers)
     return [body]
 
 
@@ -736,6 +744,187 @@ def _describe_alarms(self):
 if not hasattr(CloudWatchResponse, "put_composite_alarm"):  # a later moto may implement it
     CloudWatchResponse.put_composite_alarm = _put_composite_alarm
 CloudWatchResponse.describe_alarms = _describe_alarms
+
+
+# --- n. strict API: requests checked against AWS's API models, and documented quotas ------------
+# strict_api.py checks every request against botocore's model of its operation before moto sees
+# it (moto accepts many requests AWS refuses). The quotas below are AWS's documented defaults
+# that the models do not carry and that need moto's state (how many rules, tags or hooks exist);
+# they run only for a request that passed the model. A refusal is answered as AWS answers it,
+# logged on stderr, and counted (GET /_emulator/strict; and, at exit, one JSON line appended to
+# the file DEPLOYOMAT_EMULATOR_STRICT_REPORT names, if set).
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from strict_api import StrictApi  # noqa: E402
+from moto.autoscaling.models import AutoScalingBackend, autoscaling_backends  # noqa: E402
+from moto.elbv2.models import ELBv2Backend, FakeListener, elbv2_backends  # noqa: E402
+
+STRICT_PATH = "/_emulator/strict"
+STRICT = StrictApi(enabled=os.environ.get("DEPLOYOMAT_EMULATOR_STRICT", "1").strip().lower() not in ("0", "false", "off", "no"))
+
+ELBV2_RULES_PER_LOAD_BALANCER = 100  # ALB quotas: rules per load balancer, excluding default rules
+ELBV2_TAGS_PER_RESOURCE = 50  # ELB: "Maximum number of tags per resource—50" (aws: tags not counted)
+ASG_TAGS_PER_GROUP = 50  # EC2 Auto Scaling quotas: tags per Auto Scaling group
+ASG_LIFECYCLE_HOOKS_PER_GROUP = 50  # PutLifecycleHook: "by default is 50 per Auto Scaling group"
+
+if "_non_default_rules" not in FakeListener.__init__.__code__.co_names:
+    raise RuntimeError("moto_server.py: moto's FakeListener no longer keeps _non_default_rules (expected moto 5.2.x)")
+_require(ELBv2Backend, "_get_resource_by_arn")
+for _owner, _attributes in (
+    (ELBv2Backend, ("tagging_service", "load_balancers")),
+    (AutoScalingBackend, ("autoscaling_groups", "lifecycle_hooks")),
+):
+    if not set(_attributes) <= set(_owner.__init__.__code__.co_names):
+        raise RuntimeError(f"moto_server.py: moto's {_owner.__name__} no longer has {_attributes} (expected moto 5.2.x)")
+
+
+def _backend(backends, environ):
+    """The account/region backend of `backends` this request is served by."""
+    scope = re.search(r"Credential=[^/,\s]+/\d{8}/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    region = scope.group(1) if scope else "us-east-1"
+    return backends[_request_account(environ)][region]
+
+
+def _counted_tags(tags):
+    return {t.get("Key") for t in tags or [] if not str(t.get("Key", "")).startswith("aws:")}
+
+
+@STRICT.quota("elbv2", "CreateRule")
+def _rules_per_load_balancer(value, environ):
+    backend = _backend(elbv2_backends, environ)
+    for balancer in backend.load_balancers.values():
+        if value.get("ListenerArn") in balancer.listeners:
+            rules = sum(len(listener._non_default_rules) for listener in balancer.listeners.values())
+            if rules >= ELBV2_RULES_PER_LOAD_BALANCER:
+                return (
+                    "TooManyRules",
+                    "You've reached the limit on the number of rules per load balancer "
+                    f"({ELBV2_RULES_PER_LOAD_BALANCER}, excluding default rules).",
+                )
+    return None
+
+
+def _elbv2_tags_at_creation(value, environ):
+    if len(_counted_tags(value.get("Tags"))) > ELBV2_TAGS_PER_RESOURCE:
+        return "TooManyTags", f"You've reached the limit on the number of tags for this resource ({ELBV2_TAGS_PER_RESOURCE})."
+    return None
+
+
+for _operation in ("CreateLoadBalancer", "CreateTargetGroup", "CreateListener", "CreateRule", "CreateTrustStore"):
+    STRICT.quota("elbv2", _operation)(_elbv2_tags_at_creation)
+
+
+@STRICT.quota("elbv2", "AddTags")
+def _elbv2_tags_per_resource(value, environ):
+    backend = _backend(elbv2_backends, environ)
+    added = _counted_tags(value.get("Tags"))
+    for arn in value.get("ResourceArns", []):
+        existing = _counted_tags({"Key": k} for k in backend.tagging_service.get_tag_dict_for_resource(arn))
+        if len(existing | added) > ELBV2_TAGS_PER_RESOURCE:
+            return (
+                "TooManyTags",
+                f"You've reached the limit on the number of tags for this resource ({ELBV2_TAGS_PER_RESOURCE}): "
+                f"{arn} would have {len(existing | added)}.",
+            )
+    return None
+
+
+def _asg_limit(what, group, count, limit):
+    return "LimitExceeded", f"The quota of {limit} {what} per Auto Scaling group has been reached: {group} would have {count}."
+
+
+@STRICT.quota("autoscaling", "CreateAutoScalingGroup")
+def _asg_creation_limits(value, environ):
+    group = value.get("AutoScalingGroupName")
+    tags = {t.get("Key") for t in value.get("Tags") or []}
+    if len(tags) > ASG_TAGS_PER_GROUP:
+        return _asg_limit("tags", group, len(tags), ASG_TAGS_PER_GROUP)
+    hooks = {h.get("LifecycleHookName") for h in value.get("LifecycleHookSpecificationList") or []}
+    if len(hooks) > ASG_LIFECYCLE_HOOKS_PER_GROUP:
+        return _asg_limit("lifecycle hooks", group, len(hooks), ASG_LIFECYCLE_HOOKS_PER_GROUP)
+    return None
+
+
+@STRICT.quota("autoscaling", "CreateOrUpdateTags")
+def _asg_tags_per_group(value, environ):
+    backend = _backend(autoscaling_backends, environ)
+    added = {}
+    for tag in value.get("Tags") or []:
+        added.setdefault(tag.get("ResourceId"), set()).add(tag.get("Key"))
+    for name, keys in added.items():
+        group = backend.autoscaling_groups.get(name)
+        if group is None:
+            continue  # moto reports the missing group
+        total = len({t["Key"] for t in group.tags} | keys)
+        if total > ASG_TAGS_PER_GROUP:
+            return _asg_limit("tags", name, total, ASG_TAGS_PER_GROUP)
+    return None
+
+
+@STRICT.quota("autoscaling", "PutLifecycleHook")
+def _asg_hooks_per_group(value, environ):
+    backend = _backend(autoscaling_backends, environ)
+    name = value.get("AutoScalingGroupName")
+    hooks = {h.name for h in backend.lifecycle_hooks.values() if h.auto_scaling_group_name == name}
+    total = len(hooks | {value.get("LifecycleHookName")})
+    if total > ASG_LIFECYCLE_HOOKS_PER_GROUP:
+        return _asg_limit("lifecycle hooks", name, total, ASG_LIFECYCLE_HOOKS_PER_GROUP)
+    return None
+
+
+def _strict_response(environ, start_response):
+    """The strict check's answer to a refused request, or None to let the request through."""
+    verdict = STRICT.check(environ, _read_body(environ))
+    if verdict is None or verdict.refusal is None:
+        return None
+    code, message = verdict.refusal
+    return _error_response(environ, start_response, verdict.protocol, code, message, 400)
+
+
+def _write_strict_report():
+    """Appends this run's strict-check counts to DEPLOYOMAT_EMULATOR_STRICT_REPORT (one JSON line)."""
+    path = os.environ.get("DEPLOYOMAT_EMULATOR_STRICT_REPORT")
+    if not path:
+        return
+    try:
+        line = (json.dumps({"pid": os.getpid(), **STRICT.stats()}) + "\n").encode()
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        print(f"deployomat emulator: could not write the strict report to {path}: {err}", file=sys.stderr, flush=True)
+
+
+def _exit():
+    """Exits at once (all state is in memory), after the strict report."""
+    if STRICT.enabled:
+        stats = STRICT.stats()
+        print(
+            f"deployomat emulator strict API: {stats['validated']} calls checked, {stats['rejected']} refused by the "
+            f"models, {stats['quotaRejected']} by quotas, {sum(stats['unchecked'].values())} not checked",
+            file=sys.stderr,
+            flush=True,
+        )
+        _write_strict_report()
+    os._exit(0)
+
+
+# --- o. ELBv2 allows 50 tags per resource -------------------------------------------------------
+# moto refused an ELBv2 resource's 11th tag (Classic Load Balancer's old limit); ELBv2 allows 50,
+# aws: tags not counted. The strict quota above enforces 50; without strict mode, none.
+
+_require(ELBv2Backend, "add_tags")
+
+
+def _elbv2_add_tags(self, resource_arns, tags):
+    for arn in resource_arns:
+        self._get_resource_by_arn(arn)
+        self.tagging_service.tag_resource(arn, tags)
+
+
+ELBv2Backend.add_tags = _elbv2_add_tags
 
 
 # --- c. runtime control endpoint --------------------------------------------------
@@ -973,7 +1162,13 @@ class EmulatorControl:
         self.app = app
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") != CONFIG_PATH:
+        path = environ.get("PATH_INFO")
+        if path == STRICT_PATH:
+            return self._json(start_response, "200 OK", STRICT.stats())
+        if path != CONFIG_PATH:
+            refused = _strict_response(environ, start_response) if STRICT.enabled else None
+            if refused is not None:
+                return refused
             fault = _take_fault(environ)
             if fault is not None and "delaySeconds" in fault:
                 time.sleep(fault["delaySeconds"])  # then answered as usual, late
@@ -1026,33 +1221,41 @@ def main(argv=None):
     parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("MOTO_PORT", 5000)))
     parser.add_argument("--quiet", action="store_true", help="hide per-request log lines")
     parser.add_argument(
+        "--no-strict",
+        action="store_true",
+        help="do not check requests against the AWS API models and quotas (as DEPLOYOMAT_EMULATOR_STRICT=0)",
+    )
+    parser.add_argument(
         "--exit-on-stdin-eof",
         action="store_true",
         help="exit when stdin closes, i.e. when the parent process dies (even by SIGKILL)",
     )
     args = parser.parse_args(argv)
+    if args.no_strict:
+        STRICT.enabled = False
 
     if args.exit_on_stdin_eof:
         def _watch_parent():
             # Raw reads (not sys.stdin) so a normal shutdown is not blocked on its lock.
             while os.read(0, 4096):  # b"" once the parent's end of the pipe closes
                 pass
-            os._exit(0)
+            _exit()
 
         threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
 
     # Same setup as moto.server.main, which builds its app inline (no hook to wrap it).
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto uses it to build URLs
     # All state is in memory, so skip the slow interpreter teardown (~1 s with moto).
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: _exit())
+    signal.signal(signal.SIGINT, lambda *_: _exit())
     if args.quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # as moto.server does
     print(
-        f"starting deployomat emulator on http://{args.host}:{args.port} config={json.dumps(CONFIG)}",
+        f"starting deployomat emulator on http://{args.host}:{args.port} config={json.dumps(CONFIG)} "
+        f"strict={'on' if STRICT.enabled else 'off'}",
         file=sys.stderr,
         flush=True,
     )
