@@ -79,7 +79,7 @@ describe('Pause, resume and promote (emulator)', () => {
   });
 
   it('withdraws the day-long timer of a pause that is cancelled: no schedule is left behind', async () => {
-    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v3, DeployId: 'paused-cancel', DeployConfig: { ...FAST, PauseAtPercent: [50] } });
+    await t.send('DeployRequested', { ...key, AmiId: shop.amis.v03, DeployId: 'paused-cancel', DeployConfig: { ...FAST, PauseAtPercent: [50] } });
     await waitFor('paused-cancel', 'RolloutPaused');
     await t.send('CancelRequested', { ...key, Reason: 'not today' });
 
