@@ -57,6 +57,8 @@ describe('IAM replay of the calls the handlers make (emulator + IAM simulator)',
 
     // Assess
     expect(log.calls.length).toBeGreaterThan(200);
+    // Each role's calls were seen (the handlers' own, and their sessions in the workload and meta accounts).
+    expect([...new Set(log.calls.map((c) => c.principal))].sort()).toEqual(expect.arrayContaining(['deploy', 'handlers', 'meta']));
     expect(denied).toEqual([]);
     // docs/INFRA.md's permission table lists every one (DEPLOYOMAT_UPDATE_DOCS=1 rewrites it from this run).
     const doc = readFileSync(INFRA_DOC, 'utf8');

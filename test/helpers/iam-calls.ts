@@ -131,7 +131,10 @@ export class IamCallLog {
     if (caller !== 'handler') return undefined;
     const key = (await client.config.credentials?.())?.accessKeyId;
     const session = key ? this.sessions.get(key) : undefined;
-    return session ? { principal: session.principal, sessionTags: session.tags } : { principal: 'handlers', sessionTags: {} };
+    if (session) return { principal: session.principal, sessionTags: session.tags };
+    // The process's own credentials are the handlers' role; any other session (a test's or the
+    // seed's, calling Deployomat's functions) is not a handler's.
+    return key === process.env.AWS_ACCESS_KEY_ID ? { principal: 'handlers', sessionTags: {} } : undefined;
   }
 
   /** Reads what IAM would see of the resources the call acts on (their tags; a launch template's role). */
