@@ -1177,7 +1177,9 @@ EventsHandler.test_event_pattern = _test_event_pattern
 #     one, a number named answers InvalidLaunchTemplateId.VersionNotFound; DescribeLaunchTemplates
 #     reports the newest visible version as LatestVersionNumber;
 #   - CreateAutoScalingGroup naming a launch template version or target group not yet visible
-#     fails with ValidationError, as Auto Scaling does when EC2 / ELB have not caught up.
+#     fails with ValidationError, as Auto Scaling does when EC2 / ELB have not caught up;
+#   - DeleteTargetGroup of a group a rule forwarded to before a change that still lags answers
+#     ResourceInUse, as ELB does until the rule's change has propagated.
 # Only API reads lag: moto's own internal lookups (an ASG registering targets) see every write,
 # and so do writes (AWS may refuse those too; not modelled). Deletes are seen at once.
 
@@ -1394,6 +1396,31 @@ def _lagging_latest_version_number(self):
     return (_newest_visible(self) if getattr(_lag_state, "reading", False) else self.latest_version()).number
 
 
+# DeleteTargetGroup: ELB refuses to delete a group a rule forwards to (ResourceInUse); while a
+# rule's change lags, ELB still counts the rule as forwarding where it did before the change.
+_orig_any_listener_using = _require(ELBv2Backend, "_any_listener_using")
+_require(ELBv2Backend, "_get_target_group_arns_from")
+
+
+@functools.wraps(_orig_any_listener_using)
+def _any_listener_using(self, target_group_arn):
+    if _orig_any_listener_using(self, target_group_arn):
+        return True
+    now = time.monotonic()
+    for load_balancer in self.load_balancers.values():
+        for listener in load_balancer.listeners.values():
+            for rule in listener.rules.values():
+                if now >= rule.__dict__.get("_emulator_visible_at", 0) or "_emulator_previous" not in rule.__dict__:
+                    continue
+                for action in rule.__dict__["_emulator_previous"][0]:
+                    if target_group_arn in self._get_target_group_arns_from(action_data=action.data):
+                        with _lagged_reads_lock:
+                            _lagged_reads["DeleteTargetGroupInUse"] = _lagged_reads.get("DeleteTargetGroupInUse", 0) + 1
+                        return True
+    return False
+
+
+ELBv2Backend._any_listener_using = _any_listener_using
 ELBv2Backend.create_target_group = _elb_create_tg
 ELBv2Backend.create_rule = _elb_create_rule
 ELBv2Backend.modify_rule = _elb_modify_rule
