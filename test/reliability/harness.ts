@@ -18,11 +18,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the sampler's own reads lag too: a group just created may be missing from its list while a rule
  * already forwards to it. Such a group is looked up again once the longest lag has passed.
  */
-const LAG_MS = Number((JSON.parse(process.env.DEPLOYOMAT_EMULATOR_CONSISTENCY || '{}') as { maxLagMs?: number }).maxLagMs ?? 0);
+let lagMs = Number((JSON.parse(process.env.DEPLOYOMAT_EMULATOR_CONSISTENCY || '{}') as { maxLagMs?: number }).maxLagMs ?? 0);
+
+/** The emulator this file runs lags its reads by up to `ms` (startEmulator's `consistency`). */
+export function assumeReadLag(ms: number): void {
+  lagMs = ms;
+}
 
 async function stillMissing(elb: Elb, arns: string[]): Promise<string[]> {
-  if (!LAG_MS) return arns;
-  await sleep(LAG_MS);
+  if (!lagMs) return arns;
+  await sleep(lagMs);
   const found = await Promise.all(
     arns.map((arn) =>
       elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] })).then(
