@@ -179,9 +179,23 @@ export async function setMinSize(autoscaling: AutoScalingClient, name: string, m
   await autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, MinSize: minSize }));
 }
 
-/** Deletes the group named `name` only if this deploy created it (by its deploy-id tag). */
-export async function deleteOwnedAsg(autoscaling: AutoScalingClient, name: string, deployId: string): Promise<boolean> {
-  const asg = await describeAsg(autoscaling, name);
+/**
+ * Auto Scaling reads are eventually consistent: a group created a moment ago may not be listed
+ * yet. A group known to exist is looked for again, with backoff, before it counts as gone.
+ */
+const FIND_CREATED_BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+
+/**
+ * Deletes the group named `name` only if this deploy created it (by its deploy-id tag).
+ * `created`: the deploy recorded creating it, so a group not found yet is looked for again.
+ */
+export async function deleteOwnedAsg(autoscaling: AutoScalingClient, name: string, deployId: string, opts: { created?: boolean } = {}): Promise<boolean> {
+  let asg = await describeAsg(autoscaling, name);
+  for (const ms of opts.created ? FIND_CREATED_BACKOFF_MS : []) {
+    if (asg) break;
+    await sleep(ms);
+    asg = await describeAsg(autoscaling, name);
+  }
   if (!asg || tagValue(asg.Tags, DEPLOY_ID_TAG) !== deployId) return false;
   await deleteAsg(autoscaling, name);
   return true;

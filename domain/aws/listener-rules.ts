@@ -326,12 +326,19 @@ export async function restoreRules(
     productionOf: (deployingArn: string) => string | undefined;
     /** Whether the deploy created this rule (only such a rule is ever deleted). */
     createdByDeploy: (ruleArn: string) => Promise<boolean>;
+    /**
+     * Rules the deploy recorded as created. ELB reads are eventually consistent: a rule created a
+     * moment ago may be missing from the listing, so one of these that is not listed is deleted by ARN.
+     */
+    recordedCreated?: string[];
   },
 ): Promise<{ restored: string[]; deleted: string[] }> {
   const restored: string[] = [];
   const deleted: string[] = [];
+  const listed = new Set<string>();
   for (const listenerArn of args.listenerArns) {
     for (const rule of await listRules(elb, listenerArn)) {
+      listed.add(rule.RuleArn!);
       const targets = forwardTargets(forwardAction(rule));
       const ours = targets.filter((t) => args.deployingTargetGroupArns.includes(t.arn));
       if (rule.IsDefault || !ours.length) continue;
@@ -344,6 +351,10 @@ export async function restoreRules(
         deleted.push(rule.RuleArn!);
       }
     }
+  }
+  for (const ruleArn of args.recordedCreated ?? []) {
+    if (listed.has(ruleArn)) continue;
+    if (await deleteRule(elb, ruleArn)) deleted.push(ruleArn);
   }
   return { restored, deleted };
 }
@@ -378,10 +389,13 @@ export async function ruleCreatedBy(elb: ElasticLoadBalancingV2Client, ruleArn: 
   return tagValue((await tagsOf(elb, [ruleArn])).get(ruleArn), DEPLOY_ID_TAG) === deployId;
 }
 
-async function deleteRule(elb: ElasticLoadBalancingV2Client, ruleArn: string) {
+/** Deletes a rule; false if it was already gone. */
+async function deleteRule(elb: ElasticLoadBalancingV2Client, ruleArn: string): Promise<boolean> {
   try {
     await elb.send(new DeleteRuleCommand({ RuleArn: ruleArn }));
+    return true;
   } catch (err) {
     if (!(err instanceof RuleNotFoundException)) throw err;
+    return false;
   }
 }

@@ -6,6 +6,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ModifyTargetGroupAttributesCommand,
+  ResourceInUseException,
   TargetGroupNotFoundException,
   type ElasticLoadBalancingV2Client,
   type TargetGroup,
@@ -86,13 +87,23 @@ export async function findOwnedTargetGroup(elb: ElasticLoadBalancingV2Client, na
   return tagValue(await tagsOf(elb, tg.TargetGroupArn), DEPLOY_ID_TAG) === deployId ? tg.TargetGroupArn : undefined;
 }
 
+/**
+ * ELB is eventually consistent: right after a rule stops forwarding to a group, DeleteTargetGroup
+ * may still find the group in use (ResourceInUse) until the change has propagated.
+ */
+const IN_USE_BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+
 /** Deletes a target group; one that is already gone counts as deleted. */
 export async function deleteTargetGroup(elb: ElasticLoadBalancingV2Client, arn: string): Promise<void> {
-  try {
-    await elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
-  } catch (err) {
-    if (err instanceof TargetGroupNotFoundException) return;
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+      return;
+    } catch (err) {
+      if (err instanceof TargetGroupNotFoundException) return;
+      if (!(err instanceof ResourceInUseException) || attempt >= IN_USE_BACKOFF_MS.length) throw err;
+      await new Promise((r) => setTimeout(r, IN_USE_BACKOFF_MS[attempt]));
+    }
   }
 }
 

@@ -119,6 +119,7 @@ async function restoreAll(w: WorkloadClients, state: ServiceState, groups: { Arn
     deployingTargetGroupArns: groups.map((g) => g.Arn),
     productionOf: (arn) => productionOf.get(arn),
     createdByDeploy: async (ruleArn) => created.has(ruleArn) || (await ruleCreatedBy(w.elb, ruleArn, state.ActiveDeployId)),
+    recordedCreated: [...created],
   });
 }
 
@@ -153,7 +154,9 @@ export async function finishRollback(ctx: StepContext, d: Detail<'DrainElapsed'>
     const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId, state);
     const groups = await targetGroupsOf(w, state);
     await restoreAll(w, state, groups);
-    await deleteOwnedAsg(w.autoscaling, state.Plan?.AsgName ?? asgName(state.ServiceName, state.Request.Timestamp), state.ActiveDeployId);
+    await deleteOwnedAsg(w.autoscaling, state.Plan?.AsgName ?? asgName(state.ServiceName, state.Request.Timestamp), state.ActiveDeployId, {
+      created: Boolean(state.Plan?.AsgName),
+    });
     for (const group of groups) await deleteTargetGroup(w.elb, group.Arn);
     if (state.ProductionAsgName) {
       const production = await describeAsg(w.autoscaling, state.ProductionAsgName);

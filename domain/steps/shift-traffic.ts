@@ -7,7 +7,7 @@ import { DeployFailure } from '../errors';
 import { assertNoAlarms, countHealthy, neededHealthy, pauseReached } from '../gates';
 import type { ServiceState } from '../ledger';
 import { dueAt, dueTimeOf } from '../emit';
-import { percentAtStep } from '../weights';
+import { percentAtStep, weightsAtPercent } from '../weights';
 import { pausedEvents, pauseLimit, pauseRollbackAt } from '../pause';
 
 /**
@@ -49,7 +49,7 @@ async function shift(ctx: StepContext, state: ServiceState, seq: number, request
     if (percent === 100) await coalesceRule(w.elb, rule);
     else await setRuleWeights(w.elb, rule, percent);
   }
-  const actual = await readBack(w, state);
+  const actual = await readBack(w, state, percent);
   ctx.log.info('Shifted traffic', { step, steps: plan.Steps, percent, actualPercent: actual.ActualPercent, healthy, needed });
 
   // A step that was held starts the clock again when it finally goes: the waits count from now.
@@ -121,8 +121,22 @@ function hold(ctx: StepContext, state: ServiceState, next: ReturnType<typeof ref
   };
 }
 
-async function readBack(w: WorkloadClients, state: ServiceState) {
+/**
+ * ELBv2 reads are eventually consistent (AWS documents it): a rule read right after ModifyRule may
+ * still show its old weights. So the read-back is repeated, with backoff, until every rule shows
+ * what was just set; only a difference that lasts (someone else changed the rule) is reported.
+ */
+const READ_BACK_BACKOFF_MS = [100, 200, 400, 800, 1600, 3200];
+
+async function readBack(w: WorkloadClients, state: ServiceState, percent: number) {
   const plan = state.Plan!;
-  const weights = await readRuleWeights(w.elb, plan.Rules.map((r) => r.ruleArn), plan.TargetGroups.map((t) => t.Arn));
-  return { RuleWeights: weights, ActualPercent: weights.length ? Math.min(...weights.map((x) => x.NewPercent)) : 0 };
+  const expected = new Map(plan.Rules.map((r) => [r.ruleArn, r.productionTargetGroupArn && percent < 100 ? weightsAtPercent(percent).next : 100]));
+  for (let attempt = 0; ; attempt++) {
+    const weights = await readRuleWeights(w.elb, plan.Rules.map((r) => r.ruleArn), plan.TargetGroups.map((t) => t.Arn));
+    const settled = weights.length === expected.size && weights.every((x) => x.NewPercent === expected.get(x.RuleArn));
+    if (settled || attempt >= READ_BACK_BACKOFF_MS.length) {
+      return { RuleWeights: weights, ActualPercent: weights.length ? Math.min(...weights.map((x) => x.NewPercent)) : 0 };
+    }
+    await new Promise((r) => setTimeout(r, READ_BACK_BACKOFF_MS[attempt]));
+  }
 }

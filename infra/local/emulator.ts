@@ -24,6 +24,22 @@ export interface EmulatorOptions {
    * @default true, unless the environment sets DEPLOYOMAT_EMULATOR_STRICT=0
    */
   strict?: boolean;
+  /**
+   * Eventual consistency (moto_server.py "p."): reads of ELBv2, Auto Scaling and EC2 launch template
+   * versions lag behind writes by a seeded random delay, as AWS documents for EC2 and ELB.
+   * @default off, unless the environment sets DEPLOYOMAT_EMULATOR_CONSISTENCY (the same object, as JSON)
+   */
+  consistency?: ConsistencyOptions;
+}
+
+/** How far reads lag behind writes (moto_server.py "p."). */
+export interface ConsistencyOptions {
+  /** Longest lag of a write, in ms; 0 turns the mode off. */
+  maxLagMs: number;
+  /** Shortest lag, in ms. @default 0 */
+  minLagMs?: number;
+  /** Seeds each write's lag (drawn from seed, resource and write number). @default 0 */
+  seed?: number;
 }
 
 /** What the strict check saw (GET /_emulator/strict). */
@@ -75,6 +91,8 @@ export interface EmulatorFault {
 export interface EmulatorConfig {
   /** Seconds a newly registered ELBv2 target reports `initial` before `healthy`. */
   initialHealthSeconds: number;
+  /** Eventual consistency (moto_server.py "p."); maxLagMs 0 = off. */
+  consistency: Required<ConsistencyOptions>;
   /** Active faults, with defaults filled in and `count` = remaining failures (0 = used up). */
   faults: (Required<Omit<EmulatorFault, 'account' | 'probability' | 'delaySeconds'>> &
     Pick<EmulatorFault, 'account' | 'probability' | 'delaySeconds'>)[];
@@ -90,11 +108,13 @@ export interface Emulator {
    * Changes emulator settings at runtime (POST /_emulator/config). Keys left out keep
    * their value; `faults` replaces the whole list (`[]` clears it).
    */
-  configure(cfg: { initialHealthSeconds?: number; faults?: EmulatorFault[] }): Promise<void>;
+  configure(cfg: { initialHealthSeconds?: number; faults?: EmulatorFault[]; consistency?: ConsistencyOptions }): Promise<void>;
   /** Reads the current settings (GET /_emulator/config), e.g. the faults' remaining counts. */
   readConfig(): Promise<EmulatorConfig>;
   /** Reads the strict check's counts and recent refusals (GET /_emulator/strict). */
   strictReport(): Promise<StrictReport>;
+  /** Reads that missed a write not yet visible, by moto resource class (GET /_emulator/consistency). */
+  consistencyReport(): Promise<{ laggedReads: Record<string, number> }>;
 }
 
 const PYTHON = 'python3';
@@ -160,6 +180,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const args = [SCRIPT, '--port', String(port), '--exit-on-stdin-eof'];
   // Per-request lines are noise; DEPLOYOMAT_EMULATOR_VERBOSE=1 brings them back.
   if (!process.env.DEPLOYOMAT_EMULATOR_VERBOSE) args.push('--quiet');
+  if (opts.consistency) args.push('--consistency', JSON.stringify(opts.consistency));
   if (opts.strict === false) args.push('--no-strict');
   else if (opts.strict === true) env.DEPLOYOMAT_EMULATOR_STRICT = '1';
 
@@ -248,6 +269,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const res = await fetch(strictUrl);
       if (!res.ok) throw new Error(`emulator strictReport failed: HTTP ${res.status} ${await res.text()}`);
       return (await res.json()) as StrictReport;
+    },
+    async consistencyReport() {
+      const res = await fetch(`${endpoint}/_emulator/consistency`);
+      if (!res.ok) throw new Error(`emulator consistencyReport failed: HTTP ${res.status} ${await res.text()}`);
+      return (await res.json()) as { laggedReads: Record<string, number> };
     },
   };
 }

@@ -2,6 +2,7 @@ import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwa
 import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
   PutScalingPolicyCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -9,6 +10,7 @@ import {
   CreateSubnetCommand,
   CreateTagsCommand,
   CreateVpcCommand,
+  DescribeLaunchTemplateVersionsCommand,
   EC2Client,
   RegisterImageCommand,
 } from '@aws-sdk/client-ec2';
@@ -17,6 +19,8 @@ import {
   CreateLoadBalancerCommand,
   CreateRuleCommand,
   CreateTargetGroupCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -219,7 +223,10 @@ export async function seedService(
   }
 
   const asgName = `${opts.service}-template`;
-  await autoscaling.send(
+  // Under the emulator's eventual consistency (moto_server.py "p.") Auto Scaling may not see the
+  // target groups just created yet: retry as the AWS docs advise.
+  await untilVisible(() =>
+    autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: asgName,
       MinSize: 0,
@@ -237,6 +244,7 @@ export async function seedService(
         { Key: 'team', Value: 'platform', PropagateAtLaunch: true },
       ],
     }),
+    ),
   );
   await autoscaling.send(
     new PutScalingPolicyCommand({
@@ -246,6 +254,14 @@ export async function seedService(
       TargetTrackingConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' }, TargetValue: 50 },
     }),
   );
+  // Serviceomat set the service up long before its first deploy: wait until every read sees it.
+  await untilVisible(async () => {
+    const found = (await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asgName] }))).AutoScalingGroups ?? [];
+    await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: ['1'] }));
+    if (!found.length) throw Object.assign(new Error(`${asgName} not visible yet`), { name: 'NotVisible' });
+    if (exemplarRuleArn) await elb.send(new DescribeRulesCommand({ RuleArns: [exemplarRuleArn, ...(grpcExemplarRuleArn ? [grpcExemplarRuleArn] : [])] }));
+    for (const arn of [templateTargetGroupArn, grpcTemplateTargetGroupArn].filter(Boolean)) await elb.send(new DescribeTagsCommand({ ResourceArns: [arn!] }));
+  });
   return { service: opts.service, launchTemplateId, templateTargetGroupArn, exemplarRuleArn, grpcTemplateTargetGroupArn, grpcExemplarRuleArn, amis };
 }
 
@@ -281,4 +297,17 @@ export async function seedAlarm(name: string, loadBalancer = 'app/acme/012345678
       ComparisonOperator: 'GreaterThanThreshold',
     }),
   );
+}
+
+/** Repeats `attempt` while it fails as a read that has not caught up fails (at most ~10 s). */
+async function untilVisible<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const name = (err as { name?: string }).name ?? '';
+      if (i >= 40 || !/NotVisible|NotFound|ValidationError/.test(name)) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }

@@ -186,7 +186,7 @@ describe('local AWS emulator', () => {
 
     await emulator.configure({ initialHealthSeconds: 0 });
     const read = await fetch(`${emulator.endpoint}/_emulator/config`);
-    expect(await read.json()).toEqual({ initialHealthSeconds: 0, faults: [] });
+    expect(await read.json()).toEqual({ initialHealthSeconds: 0, faults: [], consistency: { maxLagMs: 0, minLagMs: 0, seed: 0 } });
     // The window is evaluated when health is read, so the young targets are healthy at once.
     expect((await targetStates(targetGroupArn)).map((t) => t.state)).toEqual(['healthy', 'healthy']);
 
@@ -243,6 +243,7 @@ describe('local AWS emulator', () => {
           // GET shows the remaining count; the other setting is left as it was.
           expect(await emulator.readConfig()).toEqual({
             initialHealthSeconds: INITIAL_SECONDS,
+            consistency: { maxLagMs: 0, minLagMs: 0, seed: 0 },
             faults: [
               { action: 'CreateAutoScalingGroup', count: remaining, code: 'ServiceUnavailable', status: 503, message: 'injected' },
             ],

@@ -1,6 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CLIENT_SOURCE } from '../../events/client';
-import { startEmulator, type Emulator } from '../../infra/local/emulator';
+import { startEmulator, type ConsistencyOptions, type Emulator } from '../../infra/local/emulator';
 import { startLocal, type LocalDeployomat } from '../../infra/local/local-env';
 import { Observer } from '../../infra/local/observer';
 import type { RuntimeOptions } from '../../infra/local/runtime';
@@ -27,6 +27,8 @@ export async function startTestDeployomat(opts: {
   slug?: string;
   environment?: string;
   initialHealthSeconds?: number;
+  /** Reads of ELBv2, Auto Scaling and EC2 lag behind writes (moto_server.py "p."). */
+  consistency?: ConsistencyOptions;
   runtime?: RuntimeOptions;
   env?: Record<string, string>;
 } = {}): Promise<TestDeployomat> {
@@ -34,7 +36,7 @@ export async function startTestDeployomat(opts: {
   // simulator against the synthesized policies when it stops (test/helpers/iam-replay.ts).
   // (Loaded only then: the replay synthesizes the CDK stacks.)
   const iamLog = process.env.DEPLOYOMAT_IAM_REPLAY === '1' ? (await import('./iam-calls')).IamCallLog.start({ [DEPLOY_ROLE_ARN]: 'deploy', [META_ROLE_ARN]: 'meta' }) : undefined;
-  const emulator = await startEmulator({ initialHealthSeconds: opts.initialHealthSeconds });
+  const emulator = await startEmulator({ initialHealthSeconds: opts.initialHealthSeconds, consistency: opts.consistency });
   const local = await startLocal({
     endpoint: emulator.endpoint,
     env: {

@@ -7,7 +7,8 @@ import { controlPlaneClients } from '../../domain/aws/clients';
 import { findLeftovers } from '../../infra/local/leftovers';
 import { seedAccount, seedService, workloadClients, type SeededAccount } from '../../infra/local/seed';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
-import { inBatches, serviceShape, settled, TrafficSampler, type ServiceShape } from './harness';
+import { assumeReadLag, inBatches, serviceShape, settled, TrafficSampler, type ServiceShape } from './harness';
+import type { ConsistencyOptions } from '../../infra/local/emulator';
 
 /**
  * Crash injection (issue #7), shared by crash.test.ts (web blue/green deploy), crash-cancel.test.ts
@@ -243,8 +244,10 @@ const pointsOf = (scenario: Scenario, recording: RunResult): CrashPoint[] =>
   recording.calls.filter(scenario.crashable).map((c) => ({ handler: c.handler, operation: c.operation, occurrence: c.occurrence }));
 
 /** Defines the suite of one scenario (one per test file: each gets its own emulator). */
-export function crashSuite(key: ScenarioKey, prefix: string): void {
+/** `consistency`: the emulator's reads lag behind writes (moto_server.py "p."). */
+export function crashSuite(key: ScenarioKey, prefix: string, opts: { consistency?: ConsistencyOptions } = {}): void {
   const scenario = scenarios[key];
+  if (opts.consistency) assumeReadLag(opts.consistency.maxLagMs);
   let recording: RunResult;
   const started = Date.now();
 
@@ -254,6 +257,7 @@ export function crashSuite(key: ScenarioKey, prefix: string): void {
       // One invocation per record, in the injector's context; 4 instances per handler, as concurrent Lambdas.
       runtime: { crashes: injector, concurrency: 4 },
       env: { DEPLOYOMAT_RETRY_BASE_SECONDS: '1' },
+      consistency: opts.consistency,
     });
     slugPrefix = `crash-${prefix}`;
     listeners.push(t.account.listenerArn);
@@ -263,10 +267,10 @@ export function crashSuite(key: ScenarioKey, prefix: string): void {
     summary.totalSeconds = Math.round((Date.now() - started) / 1000);
     summary.listenerSamples = samples;
     mkdirSync(new URL('./.results/', import.meta.url), { recursive: true });
-    writeFileSync(new URL(`./.results/crash-${key}.json`, import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileSync(new URL(`./.results/crash-${key}${opts.consistency ? '-lag' : ''}.json`, import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
   });
 
-  describe(`Crash after every mutating call: ${scenario.name} (emulator)`, () => {
+  describe(`Crash after every mutating call: ${scenario.name}${opts.consistency ? ', reads lagging' : ''} (emulator)`, () => {
     it(`records the mutating calls of a ${scenario.name}`, async () => {
       recording = (await runAll(scenario, `${prefix}r`, [undefined]))[0]!;
       expect(recording.problems).toEqual([]);

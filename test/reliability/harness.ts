@@ -13,6 +13,32 @@ type Elb = Awaited<ReturnType<typeof workloadClients>>['elb'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * With the emulator's eventual consistency on (DEPLOYOMAT_EMULATOR_CONSISTENCY, moto_server.py "p."),
+ * the sampler's own reads lag too: a group just created may be missing from its list while a rule
+ * already forwards to it. Such a group is looked up again once the longest lag has passed.
+ */
+let lagMs = Number((JSON.parse(process.env.DEPLOYOMAT_EMULATOR_CONSISTENCY || '{}') as { maxLagMs?: number }).maxLagMs ?? 0);
+
+/** The emulator this file runs lags its reads by up to `ms` (startEmulator's `consistency`). */
+export function assumeReadLag(ms: number): void {
+  lagMs = ms;
+}
+
+async function stillMissing(elb: Elb, arns: string[]): Promise<string[]> {
+  if (!lagMs) return arns;
+  await sleep(lagMs);
+  const found = await Promise.all(
+    arns.map((arn) =>
+      elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] })).then(
+        () => true,
+        (err: Error) => (err.name === 'TargetGroupNotFoundException' ? false : Promise.reject(err)),
+      ),
+    ),
+  );
+  return arns.filter((_, i) => !found[i]);
+}
+
 async function allTargetGroups(elb: Elb): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   let marker: string | undefined;
@@ -117,7 +143,11 @@ export class TrafficSampler {
         const sum = targets.reduce((a, t) => a + t.weight, 0);
         if (sum !== 100) this.violations.push({ at, service, priority: rule.Priority!, problem: `weights sum to ${sum}: ${JSON.stringify(targets)}` });
       }
-      const missing = targets.filter((t) => !groups.has(t.arn));
+      let missing = targets.filter((t) => !groups.has(t.arn));
+      if (missing.length && after.get(rule.RuleArn!) === JSON.stringify(targets)) {
+        const gone = new Set(await stillMissing(elb, missing.map((t) => t.arn)));
+        missing = missing.filter((t) => gone.has(t.arn));
+      }
       if (missing.length && after.get(rule.RuleArn!) === JSON.stringify(targets)) {
         this.violations.push({ at, service, priority: rule.Priority!, problem: `forwards to missing target group(s) ${missing.map((t) => t.arn).join(', ')}` });
       }

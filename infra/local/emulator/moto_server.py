@@ -45,6 +45,10 @@ And gaps where moto does less than AWS (filled here, not in product code):
   i. CloudWatch: PutCompositeAlarm exists (moto 5.2 has no handler for it) and
      DescribeAlarms honours AlarmTypes (moto returned composite alarms even when
      not asked for, so code that forgot them would pass here and miss them on AWS).
+  p. Eventual consistency (opt-in: --consistency / DEPLOYOMAT_EMULATOR_CONSISTENCY / the
+     `consistency` setting): reads of ELBv2, Auto Scaling and EC2 launch template versions lag
+     behind writes by a seeded random delay (see "p." below); `GET /_emulator/consistency`
+     counts the reads that missed a write.
   n. EventBridge TestEventPattern answers (moto 5.2 routes it to a stub): with moto's
      own matcher, the one its rules deliver events with, after the checks AWS makes
      on the pattern and the event.
@@ -1155,6 +1159,322 @@ def _test_event_pattern(self):
 EventsHandler.test_event_pattern = _test_event_pattern
 
 
+
+# --- p. eventual consistency (opt-in) -------------------------------------------------------
+# AWS documents that EC2 and ELB reads lag behind writes ("eventual consistency": a resource just
+# created may not be found yet, a change not seen yet); moto answers every read with the latest
+# write. With CONFIG["consistency"] = {"maxLagMs": N, "minLagMs": M, "seed": S} (N > 0), each
+# write of a target group, listener rule, Auto Scaling group or launch template version draws a
+# lag in [M, N] ms from a generator seeded by (S, resource, write number), and until it has
+# passed the API's reads answer as if the write had not happened:
+#   - DescribeTargetGroups / DescribeTargetHealth / DescribeTags (ELBv2): a new target group is
+#     omitted from lists and, named, answered TargetGroupNotFound;
+#   - DescribeRules: a new rule is omitted (named: RuleNotFound); a modified one shows its
+#     previous actions and conditions;
+#   - DescribeAutoScalingGroups: a new group is omitted (AWS answers an unknown name with an
+#     empty list);
+#   - DescribeLaunchTemplateVersions: a new version is omitted, `$Latest` is the newest visible
+#     one, a number named answers InvalidLaunchTemplateId.VersionNotFound; DescribeLaunchTemplates
+#     reports the newest visible version as LatestVersionNumber;
+#   - CreateAutoScalingGroup naming a launch template version or target group not yet visible
+#     fails with ValidationError, as Auto Scaling does when EC2 / ELB have not caught up;
+#   - DeleteTargetGroup of a group a rule forwarded to before a change that still lags answers
+#     ResourceInUse, as ELB does until the rule's change has propagated.
+# Only API reads lag: moto's own internal lookups (an ASG registering targets) see every write,
+# and so do writes (AWS may refuse those too; not modelled). Deletes are seen at once.
+
+from moto.elbv2.responses import ELBV2Response  # noqa: E402
+from moto.elbv2.exceptions import RuleNotFoundError, TargetGroupNotFoundError  # noqa: E402
+from moto.autoscaling.exceptions import ValidationError as AsgValidationError  # noqa: E402
+from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound  # noqa: E402
+from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateBackend  # noqa: E402
+
+CONFIG["consistency"] = {"maxLagMs": 0, "minLagMs": 0, "seed": 0}
+_lag_state = threading.local()  # .reading: inside an API read that lags
+_write_counts = {}  # resource key -> writes so far (for the seeded draw)
+_write_counts_lock = threading.Lock()
+
+
+def _parse_consistency(raw):
+    if not isinstance(raw, dict) or set(raw) - {"maxLagMs", "minLagMs", "seed"}:
+        raise ValueError("consistency must be an object with maxLagMs, minLagMs, seed")
+    out = {"maxLagMs": 0, "minLagMs": 0, "seed": 0, **raw}
+    for key in ("maxLagMs", "minLagMs", "seed"):
+        if isinstance(out[key], bool) or not isinstance(out[key], (int, float)) or out[key] < 0:
+            raise ValueError(f"consistency.{key} must be a number >= 0")
+    if out["minLagMs"] > out["maxLagMs"]:
+        raise ValueError("consistency.minLagMs must not exceed maxLagMs")
+    return out
+
+
+def _record_write(obj, key):
+    """Marks `obj` as written now; returns the monotonic time its write becomes visible."""
+    with _config_lock:
+        cfg = dict(CONFIG["consistency"])
+    if cfg["maxLagMs"] <= 0:
+        obj.__dict__.pop("_emulator_visible_at", None)
+        return 0
+    with _write_counts_lock:
+        n = _write_counts.get(key, 0) + 1
+        _write_counts[key] = n
+    lag_ms = random.Random(f"{cfg['seed']}:{key}:{n}").uniform(cfg["minLagMs"], cfg["maxLagMs"])
+    obj.__dict__["_emulator_visible_at"] = time.monotonic() + lag_ms / 1000
+    return obj.__dict__["_emulator_visible_at"]
+
+
+CONSISTENCY_PATH = "/_emulator/consistency"
+_lagged_reads = {}  # resource kind -> reads answered without a write that had not become visible
+_lagged_reads_lock = threading.Lock()
+
+
+def _hidden(obj):
+    """True inside an API read while obj's last write is not visible yet (counted by kind)."""
+    if not getattr(_lag_state, "reading", False):
+        return False
+    hidden = time.monotonic() < obj.__dict__.get("_emulator_visible_at", 0)
+    if hidden:
+        with _lagged_reads_lock:
+            kind = type(obj).__name__
+            _lagged_reads[kind] = _lagged_reads.get(kind, 0) + 1
+    return hidden
+
+
+def _lagging_read(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        _lag_state.reading = True
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _lag_state.reading = False
+
+    return wrapper
+
+
+for _cls, _names in (
+    (ELBV2Response, ("describe_target_groups", "describe_rules", "describe_target_health", "describe_tags")),
+    (AutoScalingResponse, ("describe_auto_scaling_groups",)),
+    (LaunchTemplateResponses, ("describe_launch_template_versions", "describe_launch_templates")),
+):
+    for _name in _names:
+        setattr(_cls, _name, _lagging_read(_require(_cls, _name)))
+
+# Writes: remember when each becomes visible.
+_orig_elb_create_tg = _require(ELBv2Backend, "create_target_group")
+_orig_elb_create_rule = _require(ELBv2Backend, "create_rule")
+_orig_elb_modify_rule = _require(ELBv2Backend, "modify_rule")
+_orig_elb_describe_tgs = _require(ELBv2Backend, "describe_target_groups")
+_orig_elb_describe_rules = _require(ELBv2Backend, "describe_rules")
+_orig_elb_describe_health = _require(ELBv2Backend, "describe_target_health")
+_orig_elb_describe_tags = _require(ELBv2Backend, "describe_tags")
+_orig_asg_create = _require(AutoScalingBackend, "create_auto_scaling_group")
+_orig_asg_describe = _require(AutoScalingBackend, "describe_auto_scaling_groups")
+_orig_lt_create_version = _require(LaunchTemplate, "create_version")
+_orig_lt_describe_versions = _require(LaunchTemplateBackend, "describe_launch_template_versions")
+_require(LaunchTemplate, "latest_version_number")
+
+
+@functools.wraps(_orig_elb_create_tg)
+def _elb_create_tg(self, name, **kwargs):
+    tg = _orig_elb_create_tg(self, name, **kwargs)
+    if "_emulator_visible_at" not in tg.__dict__:  # AWS returns the same group for an identical create
+        _record_write(tg, tg.arn)
+    return tg
+
+
+@functools.wraps(_orig_elb_create_rule)
+def _elb_create_rule(self, *args, **kwargs):
+    rule = _orig_elb_create_rule(self, *args, **kwargs)
+    _record_write(rule, rule.arn)
+    return rule
+
+
+@functools.wraps(_orig_elb_modify_rule)
+def _elb_modify_rule(self, rule_arn, conditions, actions):
+    rule = next(iter(_orig_elb_describe_rules(self, None, [rule_arn])), None)
+    before = (list(rule.actions), list(rule.conditions)) if rule is not None else None
+    if rule is not None and time.monotonic() < rule.__dict__.get("_emulator_visible_at", 0):
+        before = rule.__dict__.get("_emulator_previous", before)  # still showing the older state
+    result = _orig_elb_modify_rule(self, rule_arn, conditions, actions)
+    if before is not None:
+        result.__dict__["_emulator_previous"] = before
+        _record_write(result, result.arn)
+    return result
+
+
+def _as_seen(rule):
+    """The rule as a lagging read shows it: its previous actions/conditions while a change lags."""
+    if not _hidden(rule) or "_emulator_previous" not in rule.__dict__:
+        return rule
+    seen = copy.copy(rule)
+    seen.actions, seen.conditions = rule.__dict__["_emulator_previous"]
+    return seen
+
+
+def _is_new_and_hidden(obj):
+    return _hidden(obj) and "_emulator_previous" not in obj.__dict__
+
+
+@functools.wraps(_orig_elb_describe_tgs)
+def _elb_describe_tgs(self, load_balancer_arn, target_group_arns, names):
+    groups = list(_orig_elb_describe_tgs(self, load_balancer_arn, target_group_arns, names))
+    visible = [tg for tg in groups if not _hidden(tg)]
+    if len(visible) != len(groups) and (target_group_arns or names):
+        raise TargetGroupNotFoundError()
+    return visible
+
+
+@functools.wraps(_orig_elb_describe_rules)
+def _elb_describe_rules(self, listener_arn, rule_arns):
+    rules = _orig_elb_describe_rules(self, listener_arn, rule_arns)
+    visible = [_as_seen(r) for r in rules if not _is_new_and_hidden(r)]
+    if len(visible) != len(rules) and rule_arns:
+        raise RuleNotFoundError("One or more rules not found")
+    return visible
+
+
+@functools.wraps(_orig_elb_describe_health)
+def _elb_describe_health(self, target_group_arn, targets):
+    tg = self.target_groups.get(target_group_arn)
+    if tg is not None and _hidden(tg):
+        raise TargetGroupNotFoundError()
+    return _orig_elb_describe_health(self, target_group_arn, targets)
+
+
+@functools.wraps(_orig_elb_describe_tags)
+def _elb_describe_tags(self, resource_arns):
+    for arn in resource_arns:
+        tg = self.target_groups.get(arn)
+        if tg is not None and _hidden(tg):
+            raise TargetGroupNotFoundError()
+    return _orig_elb_describe_tags(self, resource_arns)
+
+
+@functools.wraps(_orig_asg_create)
+def _asg_create(self, name, *args, **kwargs):
+    group = _orig_asg_create(self, name, *args, **kwargs)
+    _record_write(group, f"asg:{name}")
+    return group
+
+
+@functools.wraps(_orig_asg_describe)
+def _asg_describe(self, *args, **kwargs):
+    return [g for g in _orig_asg_describe(self, *args, **kwargs) if not _hidden(g)]
+
+
+@functools.wraps(_orig_lt_create_version)
+def _lt_create_version(self, data, description):
+    version = _orig_lt_create_version(self, data, description)
+    _record_write(version, f"{self.id}:{version.number}")
+    return version
+
+
+def _newest_visible(template):
+    return next((v for v in reversed(template.versions) if not _hidden(v)), template.versions[0])
+
+
+@functools.wraps(_orig_lt_describe_versions)
+def _lt_describe_versions(self, template_name, template_id, versions, *args, **kwargs):
+    pairs = _orig_lt_describe_versions(self, template_name, template_id, versions, *args, **kwargs)
+    if not getattr(_lag_state, "reading", False):
+        return pairs
+    named = {str(v) for v in versions or []}
+    seen = []
+    for template, version in pairs:
+        if not _hidden(version):
+            seen.append((template, version))
+        elif str(version.number) in named:
+            raise InvalidLaunchTemplateVersionNotFound(template_id=template.id, version=version.number)
+        elif "$Latest" in named and version is template.versions[-1]:
+            newest = _newest_visible(template)
+            if all(v is not newest for _, v in seen):
+                seen.append((template, newest))
+    return seen
+
+
+def _lagging_latest_version_number(self):
+    return (_newest_visible(self) if getattr(_lag_state, "reading", False) else self.latest_version()).number
+
+
+# DeleteTargetGroup: ELB refuses to delete a group a rule forwards to (ResourceInUse); while a
+# rule's change lags, ELB still counts the rule as forwarding where it did before the change.
+_orig_any_listener_using = _require(ELBv2Backend, "_any_listener_using")
+_require(ELBv2Backend, "_get_target_group_arns_from")
+
+
+@functools.wraps(_orig_any_listener_using)
+def _any_listener_using(self, target_group_arn):
+    if _orig_any_listener_using(self, target_group_arn):
+        return True
+    now = time.monotonic()
+    for load_balancer in self.load_balancers.values():
+        for listener in load_balancer.listeners.values():
+            for rule in listener.rules.values():
+                if now >= rule.__dict__.get("_emulator_visible_at", 0) or "_emulator_previous" not in rule.__dict__:
+                    continue
+                for action in rule.__dict__["_emulator_previous"][0]:
+                    if target_group_arn in self._get_target_group_arns_from(action_data=action.data):
+                        with _lagged_reads_lock:
+                            _lagged_reads["DeleteTargetGroupInUse"] = _lagged_reads.get("DeleteTargetGroupInUse", 0) + 1
+                        return True
+    return False
+
+
+ELBv2Backend._any_listener_using = _any_listener_using
+ELBv2Backend.create_target_group = _elb_create_tg
+ELBv2Backend.create_rule = _elb_create_rule
+ELBv2Backend.modify_rule = _elb_modify_rule
+ELBv2Backend.describe_target_groups = _elb_describe_tgs
+ELBv2Backend.describe_rules = _elb_describe_rules
+ELBv2Backend.describe_target_health = _elb_describe_health
+ELBv2Backend.describe_tags = _elb_describe_tags
+AutoScalingBackend.create_auto_scaling_group = _asg_create
+AutoScalingBackend.describe_auto_scaling_groups = _asg_describe
+LaunchTemplate.create_version = _lt_create_version
+LaunchTemplate.latest_version_number = property(_lagging_latest_version_number)
+LaunchTemplateBackend.describe_launch_template_versions = _lt_describe_versions
+
+
+def _check_asg_references(response):
+    """CreateAutoScalingGroup: Auto Scaling sees EC2's and ELB's writes late, like any reader."""
+    spec = response._get_params().get("LaunchTemplate") or {}
+    template_id, template_name = spec.get("LaunchTemplateId"), spec.get("LaunchTemplateName")
+    version = str(spec.get("Version") or "$Default")
+    ec2 = response.autoscaling_backend.ec2_backend
+    _lag_state.reading = True
+    try:
+        template = None
+        if template_id in ec2.launch_templates:
+            template = ec2.launch_templates[template_id]
+        elif template_name in ec2.launch_template_name_to_ids:
+            template = ec2.launch_templates[ec2.launch_template_name_to_ids[template_name]]
+        if template is not None and version.isdigit() and 0 < int(version) <= len(template.versions):
+            if _hidden(template.versions[int(version) - 1]):
+                raise AsgValidationError(
+                    f"You must use a valid fully-formed launch template. The specified launch template "
+                    f"version {version} of {template.id} does not exist."
+                )
+        elbv2 = response.autoscaling_backend.elbv2_backend
+        for arn in response._get_param("TargetGroupARNs", []) or []:
+            tg = elbv2.target_groups.get(arn)
+            if tg is not None and _hidden(tg):
+                raise AsgValidationError(f"Provided Target Groups may not be valid: {arn} not found")
+    finally:
+        _lag_state.reading = False
+
+
+_create_asg_before_lag = AutoScalingResponse.create_auto_scaling_group
+
+
+@functools.wraps(_create_asg_before_lag)
+def _create_asg_lagging(self):
+    _check_asg_references(self)
+    return _create_asg_before_lag(self)
+
+
+AutoScalingResponse.create_auto_scaling_group = _create_asg_lagging
+
+
 class EmulatorControl:
     """WSGI middleware: serves /_emulator/config, passes all else to moto."""
 
@@ -1165,6 +1485,9 @@ class EmulatorControl:
         path = environ.get("PATH_INFO")
         if path == STRICT_PATH:
             return self._json(start_response, "200 OK", STRICT.stats())
+        if path == CONSISTENCY_PATH:
+            with _lagged_reads_lock:
+                return self._json(start_response, "200 OK", {"laggedReads": dict(_lagged_reads)})
         if path != CONFIG_PATH:
             refused = _strict_response(environ, start_response) if STRICT.enabled else None
             if refused is not None:
@@ -1192,6 +1515,8 @@ class EmulatorControl:
                     updates["initialHealthSeconds"] = seconds
                 if "faults" in body:
                     updates["faults"] = _parse_faults(body["faults"])
+                if "consistency" in body:
+                    updates["consistency"] = _parse_consistency(body["consistency"])
                 unknown = set(body) - set(CONFIG)
                 if unknown:
                     raise ValueError(f"unknown settings: {sorted(unknown)}")
@@ -1230,7 +1555,15 @@ def main(argv=None):
         action="store_true",
         help="exit when stdin closes, i.e. when the parent process dies (even by SIGKILL)",
     )
+    parser.add_argument(
+        "--consistency",
+        default=os.environ.get("DEPLOYOMAT_EMULATOR_CONSISTENCY", ""),
+        help='eventual consistency (p.), JSON: {"maxLagMs": 2000, "minLagMs": 500, "seed": 1} '
+        "(as DEPLOYOMAT_EMULATOR_CONSISTENCY; off when empty)",
+    )
     args = parser.parse_args(argv)
+    if args.consistency:
+        CONFIG["consistency"] = _parse_consistency(json.loads(args.consistency))
     if args.no_strict:
         STRICT.enabled = False
 
