@@ -244,8 +244,11 @@ const pointsOf = (scenario: Scenario, recording: RunResult): CrashPoint[] =>
   recording.calls.filter(scenario.crashable).map((c) => ({ handler: c.handler, operation: c.operation, occurrence: c.occurrence }));
 
 /** Defines the suite of one scenario (one per test file: each gets its own emulator). */
-/** `consistency`: the emulator's reads lag behind writes (moto_server.py "p."). */
-export function crashSuite(key: ScenarioKey, prefix: string, opts: { consistency?: ConsistencyOptions } = {}): void {
+/**
+ * `consistency`: the emulator's reads lag behind writes (moto_server.py "p."). `every`: crash
+ * after every `every`-th call point only (the suite's time budget); 1 = all.
+ */
+export function crashSuite(key: ScenarioKey, prefix: string, opts: { consistency?: ConsistencyOptions; every?: number } = {}): void {
   const scenario = scenarios[key];
   if (opts.consistency) assumeReadLag(opts.consistency.maxLagMs);
   let recording: RunResult;
@@ -283,7 +286,8 @@ export function crashSuite(key: ScenarioKey, prefix: string, opts: { consistency
     it(`converges after a crash right after each of them (${scenario.name})`, async () => {
       expect(recording, 'the recording run failed').toBeDefined();
       const t0 = Date.now();
-      const points = pointsOf(scenario, recording).slice(0, LIMIT);
+      const every = Math.max(1, opts.every ?? 1);
+      const points = pointsOf(scenario, recording).filter((_, i) => i % every === 0).slice(0, LIMIT);
       const runs = await runAll(scenario, prefix, points);
       // A run whose crash point was never reached took another path for timing reasons (a timer
       // published at once because its step ran late): run those once more.
