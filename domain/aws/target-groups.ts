@@ -91,7 +91,7 @@ export async function findOwnedTargetGroup(elb: ElasticLoadBalancingV2Client, na
  * ELB is eventually consistent: right after a rule stops forwarding to a group, DeleteTargetGroup
  * may still find the group in use (ResourceInUse) until the change has propagated.
  */
-const IN_USE_BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+const IN_USE_BACKOFF_MS = [250, 500, 1000, 2000];
 
 /** Deletes a target group; one that is already gone counts as deleted. */
 export async function deleteTargetGroup(elb: ElasticLoadBalancingV2Client, arn: string): Promise<void> {

@@ -78,7 +78,8 @@ describe('Deploys that stop moving (emulator)', () => {
       await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'web', AmiId: web.amis['web-v2'], DeployId: 'stuck', DeployConfig: { ...FAST, BakeTime: 60 } });
       await t.observer.waitFor((e) => e.detail.DeployId === 'stuck' && e.detailType === 'InstancesHealthy', 30_000);
       await t.send('CancelRequested', { AccountCanonicalSlug: slug, ServiceName: 'web' });
-      const stuck = await t.observer.waitFor((e) => e.detail.DeployId === 'stuck' && e.detailType === 'RollbackFailed', 90_000);
+      // Five receives of DrainElapsed, each retrying the in-use delete with backoff (ELB's propagation) first.
+      const stuck = await t.observer.waitFor((e) => e.detail.DeployId === 'stuck' && e.detailType === 'RollbackFailed', 150_000);
       expect((stuck.detail.Errors as string[])[0], String((stuck.detail.Errors as string[])[0])).toMatch(/^DrainElapsed could not be handled .*: ResourceInUse\w*: in use; publish CancelRequested to retry the rollback$/);
       expect(await ledger().getService({ AccountCanonicalSlug: slug, ServiceName: 'web' })).toMatchObject({ Phase: 'RollingBack' });
     } finally {
@@ -94,5 +95,5 @@ describe('Deploys that stop moving (emulator)', () => {
     expect(after.targetGroups).toEqual(before.targetGroups);
     expect(after.rules).toEqual(before.rules);
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
-  });
+  }, 240_000);
 });
