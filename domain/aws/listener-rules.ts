@@ -2,7 +2,6 @@ import {
   CreateRuleCommand,
   DeleteRuleCommand,
   DescribeRulesCommand,
-  DescribeTagsCommand,
   ModifyRuleCommand,
   RuleNotFoundException,
   type Action,
@@ -13,6 +12,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeployFailure } from '../errors';
 import { weightsAtPercent } from '../weights';
+import { elbTagsOf, elbTagsOfOne } from './elb-tags';
 import { DEPLOY_ID_TAG, mergeTags, OWNER_TAG, tagQuotaProblem, tagValue, type Tag } from './tags';
 
 /**
@@ -113,7 +113,7 @@ export async function planRules(
         continue;
       }
       if (args.deploy) {
-        const liveTags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [live.RuleArn] }))).TagDescriptions?.[0]?.Tags;
+        const liveTags = await elbTagsOfOne(elb, live.RuleArn);
         if (tagValue(liveTags, DEPLOY_ID_TAG) === args.deploy.deployId) {
           // This deploy created the rule on an earlier attempt: it already forwards to the new group.
           changes.push({ ...base, action: 'shift', liveRuleArn: live.RuleArn, ownRule: true });
@@ -130,16 +130,6 @@ export async function planRules(
     }
   }
   return changes;
-}
-
-/** Tags of many ELBv2 resources (DescribeTags takes 20 ARNs at a time). */
-export async function tagsOf(elb: ElasticLoadBalancingV2Client, arns: string[]): Promise<Map<string, { Key?: string; Value?: string }[]>> {
-  const tags = new Map<string, { Key?: string; Value?: string }[]>();
-  for (let i = 0; i < arns.length; i += 20) {
-    const out = await elb.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
-    for (const d of out.TagDescriptions ?? []) if (d.ResourceArn) tags.set(d.ResourceArn, d.Tags ?? []);
-  }
-  return tags;
 }
 
 /**
@@ -163,7 +153,7 @@ export async function foreignLiveRules(
   }
   if (!live.length) return [];
   const targetsOf = (rule: Rule) => forwardTargets(forwardAction(rule)).map((t) => t.arn);
-  const tags = await tagsOf(elb, [...new Set(live.flatMap(({ rule }) => [rule.RuleArn!, ...targetsOf(rule)]))]);
+  const tags = await elbTagsOf(elb, [...new Set(live.flatMap(({ rule }) => [rule.RuleArn!, ...targetsOf(rule)]))]);
   const reasons: string[] = [];
   for (const { listenerArn, rule } of live) {
     const at = `Rule ${rule.RuleArn} at priority ${rule.Priority} on listener ${listenerArn}`;
@@ -231,7 +221,7 @@ async function createLiveRule(
   elb: ElasticLoadBalancingV2Client,
   a: { listenerArn: string; exemplar: Rule; priority: number; newTargetGroupArn: string; tags: Tag[] },
 ): Promise<LiveRule> {
-  const exemplarTags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [a.exemplar.RuleArn!] }))).TagDescriptions?.[0]?.Tags;
+  const exemplarTags = await elbTagsOfOne(elb, a.exemplar.RuleArn!);
   const tooMany = tagQuotaProblem(`Exemplar rule ${a.exemplar.RuleArn}`, exemplarTags, a.tags);
   if (tooMany) throw new DeployFailure(tooMany);
   const base = describeLive(a.listenerArn, a.exemplar, a.newTargetGroupArn, undefined);
@@ -386,7 +376,7 @@ export async function deleteRecordedRules(
 
 /** Whether a rule carries this deploy's id tag (it created the rule). */
 export async function ruleCreatedBy(elb: ElasticLoadBalancingV2Client, ruleArn: string, deployId: string): Promise<boolean> {
-  return tagValue((await tagsOf(elb, [ruleArn])).get(ruleArn), DEPLOY_ID_TAG) === deployId;
+  return tagValue(await elbTagsOfOne(elb, ruleArn), DEPLOY_ID_TAG) === deployId;
 }
 
 /** Deletes a rule; false if it was already gone. */

@@ -1,7 +1,6 @@
 import {
   CreateTargetGroupCommand,
   DeleteTargetGroupCommand,
-  DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
@@ -12,6 +11,7 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeployFailure } from '../errors';
+import { elbTagsOfOne } from './elb-tags';
 import { DEPLOY_ID_TAG, mergeTags, tagValue, type Tag } from './tags';
 
 export async function describeTargetGroup(elb: ElasticLoadBalancingV2Client, arn: string): Promise<TargetGroup> {
@@ -30,10 +30,6 @@ async function findByName(elb: ElasticLoadBalancingV2Client, name: string): Prom
   }
 }
 
-async function tagsOf(elb: ElasticLoadBalancingV2Client, arn: string) {
-  return (await elb.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).TagDescriptions?.[0]?.Tags ?? [];
-}
-
 /**
  * Copies the template target group (settings, attributes such as deregistration delay,
  * stickiness and algorithm, and tags) under a new name. Adopts the group if this deploy
@@ -45,7 +41,7 @@ export async function cloneTargetGroup(
 ): Promise<string> {
   const existing = await findByName(elb, args.name);
   if (existing?.TargetGroupArn) {
-    const owner = tagValue(await tagsOf(elb, existing.TargetGroupArn), DEPLOY_ID_TAG);
+    const owner = tagValue(await elbTagsOfOne(elb, existing.TargetGroupArn), DEPLOY_ID_TAG);
     if (owner === args.deployId) return existing.TargetGroupArn;
     throw new DeployFailure(`Target group ${args.name} already exists and belongs to ${owner ? `deploy ${owner}` : 'something else'}`);
   }
@@ -68,7 +64,7 @@ export async function cloneTargetGroup(
       HealthyThresholdCount: t.HealthyThresholdCount,
       UnhealthyThresholdCount: t.UnhealthyThresholdCount,
       Matcher: t.Matcher,
-      Tags: mergeTags(await tagsOf(elb, args.templateArn), args.tags),
+      Tags: mergeTags(await elbTagsOfOne(elb, args.templateArn), args.tags),
     }),
   );
   const arn = created.TargetGroups?.[0]?.TargetGroupArn;
@@ -84,7 +80,7 @@ export async function cloneTargetGroup(
 export async function findOwnedTargetGroup(elb: ElasticLoadBalancingV2Client, name: string, deployId: string): Promise<string | undefined> {
   const tg = await findByName(elb, name);
   if (!tg?.TargetGroupArn) return undefined;
-  return tagValue(await tagsOf(elb, tg.TargetGroupArn), DEPLOY_ID_TAG) === deployId ? tg.TargetGroupArn : undefined;
+  return tagValue(await elbTagsOfOne(elb, tg.TargetGroupArn), DEPLOY_ID_TAG) === deployId ? tg.TargetGroupArn : undefined;
 }
 
 /**

@@ -36,6 +36,8 @@ export async function startLocal(opts: {
   port?: number;
   prefix?: string;
   env?: Record<string, string>;
+  /** The installation's environment (provision's `environment`). */
+  environment?: string;
   log?: (line: string) => void;
   runtime?: RuntimeOptions;
 }): Promise<LocalDeployomat> {
@@ -44,7 +46,7 @@ export async function startLocal(opts: {
   const endpoint = opts.endpoint ?? emulator!.endpoint;
   useEndpoint(endpoint);
   Object.assign(process.env, opts.env);
-  const install = await provision({ prefix: opts.prefix, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
+  const install = await provision({ prefix: opts.prefix, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, environment: opts.environment });
   const runtime = await startRuntime(install, { log: opts.log, ...opts.runtime });
   return {
     endpoint,

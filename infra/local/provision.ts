@@ -93,6 +93,8 @@ export async function provision(opts: {
   accountId: string;
   /** Optional features to provision too. @default featuresFromEnv() */
   features?: readonly Feature[];
+  /** The installation's environment (the construct's `environment`). @default LOCAL_ENVIRONMENT */
+  environment?: string;
 }): Promise<LocalInstallation> {
   const names = resourceNames(opts.prefix);
   const features = [...(opts.features ?? featuresFromEnv())];
@@ -171,7 +173,7 @@ export async function provision(opts: {
       DEPLOYOMAT_SCHEDULE_GROUP: names.scheduleGroup,
       DEPLOYOMAT_SCHEDULER_ROLE_ARN: schedulerRoleArn,
       // As the CDK construct always sets it (its required `environment`): the meta role's session tag.
-      DEPLOYOMAT_ENVIRONMENT: LOCAL_ENVIRONMENT,
+      DEPLOYOMAT_ENVIRONMENT: opts.environment ?? LOCAL_ENVIRONMENT,
       ...(slack ? { [NOTIFIER_ENV.slackTable]: names.slackTable } : {}),
     },
   };

@@ -25,7 +25,8 @@ describe('Rejected deploys (emulator)', () => {
   const slug = 'acme-rej';
 
   beforeAll(async () => {
-    t = await startTestDeployomat({ slug });
+    // A production installation: only it may deploy to acme-prod too (MetaAccessRole).
+    t = await startTestDeployomat({ slug, installationEnvironment: 'production' });
     await seedAccount({ slug: 'acme-prod', environment: 'production' });
     // Issue #12, finding 12: the registry says 222222222222, its role parameter names another account's role.
     const mixed = await seedAccount({ slug: 'acme-mixed', name: 'mixed' });

@@ -71,6 +71,15 @@ describe('IAM replay of the calls the handlers make (emulator + IAM simulator)',
     const documented = new Set(readFileSync(INFRA_DOC, 'utf8').split('\n'));
     expect([...rows].filter((r) => !documented.has(r)), 'rows missing from docs/INFRA.md: run with DEPLOYOMAT_UPDATE_DOCS=1').toEqual([]);
   });
+
+  it('catches a removed statement: without TagWhatAutoScalingLaunches, the tags Auto Scaling puts on what it launches are denied', async () => {
+    // Act: the same calls, against the DeployAccessRole as it was before the replay found the gap.
+    const { denied } = await replay(log.calls.filter((c) => c.ok), t.local.install.schedulerRoleArn, { withoutStatement: 'TagWhatAutoScalingLaunches' });
+
+    // Assess
+    expect(denied.length).toBeGreaterThan(0);
+    expect(denied.filter((d) => !/^deploy .*:CreateAutoScalingGroup → ec2:CreateTags /.test(d))).toEqual([]);
+  });
 });
 
 const INFRA_DOC = new URL('../../docs/INFRA.md', import.meta.url);

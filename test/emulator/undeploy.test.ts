@@ -19,7 +19,8 @@ describe('Undeploy (emulator)', () => {
   const listeners = () => [t.account.listenerArn, prodAccount.listenerArn];
 
   beforeAll(async () => {
-    t = await startTestDeployomat({ slug, env: { DEPLOYOMAT_RETRY_BASE_SECONDS: '1' } });
+    // A production installation: only it may deploy to the production account too (MetaAccessRole).
+    t = await startTestDeployomat({ slug, installationEnvironment: 'production', env: { DEPLOYOMAT_RETRY_BASE_SECONDS: '1' } });
     prodAccount = await seedAccount({ slug: prodSlug, environment: 'production' });
     svc = {
       web: await seedService(t.account, { service: 'web', web: true, amis: ['web-v1', 'web-v2'] }),

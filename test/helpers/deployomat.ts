@@ -25,17 +25,24 @@ export const FAST = { BakeTime: 1, WaitPerStep: 1, TrafficShiftPerStep: 50, Heal
  */
 export async function startTestDeployomat(opts: {
   slug?: string;
+  /** Of the seeded account. @default development */
   environment?: string;
+  /**
+   * Of the installation (the construct's `environment`): a `production` installation may deploy to
+   * accounts of every environment, a `development` one only to development accounts (MetaAccessRole).
+   * @default LOCAL_ENVIRONMENT (development)
+   */
+  installationEnvironment?: string;
   initialHealthSeconds?: number;
   /** Reads of ELBv2, Auto Scaling and EC2 lag behind writes (moto_server.py "p."). */
   consistency?: ConsistencyOptions;
   runtime?: RuntimeOptions;
   env?: Record<string, string>;
 } = {}): Promise<TestDeployomat> {
-  // DEPLOYOMAT_IAM_REPLAY=1: every AWS call of this file's handlers is replayed through the IAM
-  // simulator against the synthesized policies when it stops (test/helpers/iam-replay.ts).
-  // (Loaded only then: the replay synthesizes the CDK stacks.)
-  const iamLog = process.env.DEPLOYOMAT_IAM_REPLAY === '1' ? (await import('./iam-calls')).IamCallLog.start({ [DEPLOY_ROLE_ARN]: 'deploy', [META_ROLE_ARN]: 'meta' }) : undefined;
+  // Every AWS call of this file's handlers is replayed through the IAM simulator against the
+  // synthesized policies when it stops (test/helpers/iam-replay.ts); DEPLOYOMAT_IAM_REPLAY=0 turns
+  // it off (e.g. to iterate on a test faster). Loaded only then: the replay synthesizes the stacks.
+  const iamLog = process.env.DEPLOYOMAT_IAM_REPLAY !== '0' ? (await import('./iam-calls')).IamCallLog.start({ [DEPLOY_ROLE_ARN]: 'deploy', [META_ROLE_ARN]: 'meta' }) : undefined;
   const emulator = await startEmulator({ initialHealthSeconds: opts.initialHealthSeconds, consistency: opts.consistency });
   const local = await startLocal({
     endpoint: emulator.endpoint,
@@ -46,6 +53,7 @@ export async function startTestDeployomat(opts: {
       DEPLOYOMAT_DRAIN_SECONDS: '1',
       ...opts.env,
     },
+    environment: opts.installationEnvironment,
     runtime: opts.runtime,
   });
   const observer = await Observer.start(local.install.busName);
@@ -75,6 +83,7 @@ export async function startTestDeployomat(opts: {
         const { replay } = await import('./iam-replay');
         const { denied } = await replay(iamLog.calls.filter((c) => c.ok), local.install.schedulerRoleArn, {
           requireOwnerTags: env.DEPLOYOMAT_REQUIRE_OWNER_TAGS !== 'false',
+          environment: local.install.env.DEPLOYOMAT_ENVIRONMENT,
         });
         if (denied.length) throw new Error(`IAM would deny ${denied.length} call(s) of this file's handlers:\n${denied.join('\n')}`);
       }

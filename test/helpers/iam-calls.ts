@@ -3,7 +3,9 @@ import { DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand }
 import { DescribeTagsCommand as ElbDescribeTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListRoleTagsCommand } from '@aws-sdk/client-iam';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { MiddlewareStack } from '@smithy/types';
 import { fileURLToPath } from 'node:url';
+import { featureHandlers, resourceNames } from '../../events/topology';
 import { workloadClients } from '../../infra/local/seed';
 
 /**
@@ -42,6 +44,8 @@ interface Command {
 type Send = (this: SendableClient, command: Command, ...rest: unknown[]) => Promise<unknown>;
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** Queues of the optional features' functions (default prefix, as every test installation). */
+const FEATURE_QUEUES = new Set(featureHandlers('slack').map((h) => resourceNames().queue(h.name)));
 
 /** The first frame of this repository's code (libraries skipped): a handler's, the local runtime's (AWS's part), or anything else's. */
 function callerOf(stack: string): 'handler' | 'runtime' | 'other' {
@@ -52,6 +56,8 @@ function callerOf(stack: string): 'handler' | 'runtime' | 'other' {
     if (!file.startsWith(REPO) || file.includes('/node_modules/') || file.endsWith('/test/helpers/iam-calls.ts')) continue;
     const rel = file.slice(REPO.length);
     if (rel.startsWith('infra/local/runtime')) return 'runtime';
+    // The CLI runs as the DeployerRole (test/infra/roles.test.ts), not a handler, whatever module it calls.
+    if (stack.includes(`${REPO}cli/`)) return 'other';
     // The Slack notifier runs as its own role (SlackNotifier), not replayed here: test/infra/slack-trust.test.ts.
     if (rel.startsWith('domain/notify/') || rel.startsWith('handlers/notify-slack')) return 'other';
     return /^(domain|handlers|events)\//.test(rel) ? 'handler' : 'other';
@@ -81,9 +87,9 @@ export class IamCallLog {
       const stack = new Error().stack ?? '';
       Error.stackTraceLimit = limit;
       const operation = (command.clientCommand ?? command).constructor.name.replace(/Command$/, '');
-      const principal = await log.principalOf(this, stack, operation);
-      if (!principal) return original.call(this, command, ...rest);
       const input = (command.input ?? {}) as Record<string, unknown>;
+      const principal = await log.principalOf(this, stack, operation, input);
+      if (!principal) return original.call(this, command, ...rest);
       const call: RecordedCall = {
         ...principal,
         service: this.config.serviceId ?? 'unknown',
@@ -119,11 +125,14 @@ export class IamCallLog {
   }
 
   /** Who makes this call in AWS, or undefined for calls that are not Deployomat's (tests, seeding, the observer). */
-  private async principalOf(client: SendableClient, stack: string, operation: string): Promise<{ principal: Principal; sessionTags: Record<string, string> } | undefined> {
+  private async principalOf(client: SendableClient, stack: string, operation: string, input: Record<string, unknown>): Promise<{ principal: Principal; sessionTags: Record<string, string> } | undefined> {
     const caller = callerOf(stack);
     if (caller === 'runtime') {
       if (stack.includes('schedulerClock')) return ['SendMessage', 'PutEvents'].includes(operation) ? { principal: 'scheduler', sessionTags: {} } : undefined;
-      // The event source mapping: AWS receives and deletes with the function's role.
+      // The event source mapping: AWS receives and deletes with the function's role (a feature's
+      // function, e.g. the Slack notifier, has a role of its own: not replayed here).
+      const queue = String(input.QueueUrl ?? '').split('/').pop();
+      if (FEATURE_QUEUES.has(queue ?? '')) return undefined;
       return ['ReceiveMessage', 'DeleteMessage', 'DeleteMessageBatch', 'ChangeMessageVisibility'].includes(operation)
         ? { principal: 'handlers', sessionTags: {} }
         : undefined;
@@ -194,7 +203,17 @@ let cachedReaders: Promise<Awaited<ReturnType<typeof workloadClients>> & { iam: 
 /** The workload account's clients, as the seed's own session (never recorded). */
 function readers() {
   cachedReaders ??= workloadClients().then((w) => {
-    for (const c of Object.values(w)) own.add(c);
+    for (const c of Object.values(w)) {
+      own.add(c);
+      // What IAM evaluates is the settled state: no injected fault, no lagging read (emulator OBSERVER_HEADER).
+      (c as { middlewareStack: MiddlewareStack<object, object> }).middlewareStack.add(
+        (next) => (args) => {
+          (args.request as { headers: Record<string, string> }).headers['x-deployomat-observer'] = '1';
+          return next(args);
+        },
+        { step: 'build', name: 'deployomatObserver' },
+      );
+    }
     return w as typeof w & { iam: IAMClient };
   });
   return cachedReaders;

@@ -16,6 +16,13 @@ import { iamRequests, type Accounts } from './iam-requests';
 export interface ReplayOptions {
   /** As the installation under test was configured (`DEPLOYOMAT_REQUIRE_OWNER_TAGS`). */
   requireOwnerTags?: boolean;
+  /**
+   * The installation's environment; the workload roles are set up for it (a DeployAccessRole trusts
+   * only an installation of its own environment). @default development
+   */
+  environment?: string;
+  /** A seeded mistake: the identity-policy statement with this Sid left out of every role's policies. */
+  withoutStatement?: string;
 }
 
 /** The installation as CloudFormation would deploy it, in the accounts of the emulator's setup. */
@@ -23,8 +30,9 @@ function synthesize(opts: ReplayOptions) {
   const app = newApp();
   const stack = (id: string, account: string) => new Stack(app, id, { env: { account, region: LOCAL_REGION } });
   const cicdStack = stack('CiCd', ACCOUNT);
+  const environment = opts.environment ?? 'development';
   const deployomat = new Deployomat(cicdStack, 'Deployomat', {
-    environment: 'development',
+    environment,
     requireOwnerTags: opts.requireOwnerTags,
     organizationPrefix: ORG,
     metaRoleArn: `arn:aws:iam::${META_ACCOUNT}:role/DeployomatParameterAccess`,
@@ -33,7 +41,7 @@ function synthesize(opts: ReplayOptions) {
   const workloadStack = stack('Workload', WORKLOAD_ACCOUNT);
   new DeployAccessRole(workloadStack, 'DeployAccess', {
     ciCdAccountIds: [ACCOUNT],
-    environment: 'development',
+    environment,
     organizationPrefix: ORG,
     requireOwnerTags: opts.requireOwnerTags,
   });
@@ -60,7 +68,11 @@ export async function replay(calls: RecordedCall[], schedulerRoleArn: string, op
     const id = roleId(template, prefix);
     const tags = Object.fromEntries(((props(template.Resources[id]!).Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
     const arn = (resolve({ 'Fn::GetAtt': [id, 'Arn'] }, template) as string).replace(`:${ACCOUNT}:`, `:${account}:`);
-    return { id, template, arn, identity: identityPolicies(template, id), tags };
+    const identity = identityPolicies(template, id).map((doc) => ({
+      ...doc,
+      Statement: doc.Statement.filter((st) => opts.withoutStatement === undefined || (st as { Sid?: string }).Sid !== opts.withoutStatement),
+    }));
+    return { id, template, arn, identity, tags };
   };
   const roles: Record<Principal, ReturnType<typeof role>> = {
     handlers: role(cicd, 'DeployomatHandlerRole', ACCOUNT),
