@@ -45,6 +45,15 @@ export async function listRules(elb: ElasticLoadBalancingV2Client, listenerArn: 
   return rules;
 }
 
+/** The rules of each listener, as one read of them (a step that checks and then plans reads them once). */
+export type ListedRules = Map<string, Rule[]>;
+
+export async function listListenerRules(elb: ElasticLoadBalancingV2Client, listenerArns: string[]): Promise<ListedRules> {
+  const listed: ListedRules = new Map();
+  for (const listenerArn of listenerArns) listed.set(listenerArn, await listRules(elb, listenerArn));
+  return listed;
+}
+
 /** What traffic shifting needs to know about one live rule. */
 export interface LiveRule {
   listenerArn: string;
@@ -88,11 +97,13 @@ export async function planRules(
     templateTargetGroupArns: string[];
     /** Set when planning for real: recognises what an earlier attempt of this deploy did. */
     deploy?: { deployId: string; newTargetGroupArns: string[] };
+    /** The listeners' rules as this step already read them (else they are read here). */
+    listed?: ListedRules;
   },
 ): Promise<RuleChange[]> {
   const changes: RuleChange[] = [];
   for (const listenerArn of args.listenerArns) {
-    const rules = await listRules(elb, listenerArn);
+    const rules = args.listed?.get(listenerArn) ?? (await listRules(elb, listenerArn));
     const exemplars = rules.filter((r) => !r.IsDefault && forwardTargets(forwardAction(r)).some((t) => args.templateTargetGroupArns.includes(t.arn)));
     if (!exemplars.length) {
       throw new DeployFailure(`No exemplar rule on listener ${listenerArn} forwards to the template target group${args.templateTargetGroupArns.length > 1 ? 's' : ''} ${args.templateTargetGroupArns.join(', ')}`);
@@ -140,11 +151,10 @@ export async function planRules(
  */
 export async function foreignLiveRules(
   elb: ElasticLoadBalancingV2Client,
-  a: { listenerArns: string[]; templateTargetGroupArns: string[]; owner: string; productionTargetGroupArns: string[] },
+  a: { listed: ListedRules; templateTargetGroupArns: string[]; owner: string; productionTargetGroupArns: string[] },
 ): Promise<string[]> {
   const live: { listenerArn: string; rule: Rule }[] = [];
-  for (const listenerArn of a.listenerArns) {
-    const rules = await listRules(elb, listenerArn);
+  for (const [listenerArn, rules] of a.listed) {
     for (const exemplar of rules) {
       if (exemplar.IsDefault || !forwardTargets(forwardAction(exemplar)).some((t) => a.templateTargetGroupArns.includes(t.arn))) continue;
       const rule = rules.find((r) => r.Priority === String(Number(exemplar.Priority) - EXEMPLAR_PRIORITY_OFFSET));

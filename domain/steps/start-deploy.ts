@@ -11,7 +11,7 @@ import { cloneAsg, describeAsg, inServiceCount, productionCapacity, setMinSize }
 import { assertImageAllowed, newestImageByPrefix } from '../aws/images';
 import { createImageVersion, describeLaunchSource, resolveExistingVersion } from '../aws/launch-template';
 import { elbTagsOf } from '../aws/elb-tags';
-import { foreignLiveRules, planRules, prepareRules } from '../aws/listener-rules';
+import { foreignLiveRules, listListenerRules, planRules, prepareRules, type ListedRules } from '../aws/listener-rules';
 import { deployTags, OWNER_TAG, ownerOf, tagQuotaProblem, tagValue } from '../aws/tags';
 import { launchOwnershipProblems } from '../ownership';
 import { cloneTargetGroup } from '../aws/target-groups';
@@ -44,6 +44,8 @@ export interface Resolved {
   allowUndeploy: boolean;
   /** The RollbackAlarms as they stand now. */
   alarms: AlarmState[];
+  /** The listeners' rules as the ownership check read them (web deploys): the plan reuses them. */
+  rules?: ListedRules;
 }
 
 /**
@@ -113,13 +115,16 @@ export async function startDeploy(ctx: StepContext, envelope: EventEnvelope): Pr
   for (let attempt = 1; attempt <= 5; attempt++) {
     const request = requestFor(current);
     if (await ctx.ledger.take(key, request, envelope.id, current?.ProductionAsgName ?? '')) {
-      return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
+      // The rules read by resolve are still what the plan needs only if nothing ran in between: a
+      // deploy that finished (attempt > 1) changed them; so may a twin (below), which re-reads.
+      const fresh = attempt === 1 ? resolved : { ...resolved, rules: undefined };
+      return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, fresh, guard));
     }
     const holder = await ctx.ledger.getService(key);
     if (!holder) continue;
     if (holder.ActiveDeployId === deployId) {
       // A twin delivery took it a moment ago; the ledger lets only one of us act.
-      return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, resolved, guard));
+      return await runStep(ctx, { ...key, DeployId: deployId, Seq: 0 }, (s, guard) => cloneService(ctx, s, { ...resolved, rules: undefined }, guard));
     }
     current = holder;
     if (isFinished(holder.Phase)) continue; // it finished in between: try again
@@ -217,11 +222,13 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
     instanceProfile: profileName ? await instanceProfileRoles(iamClient(credentials), profileName, servicePath) : undefined,
     requireOwnerTags: ctx.cfg.requireOwnerTags,
   });
+  let rules: ListedRules | undefined;
   if (listeners.length && template.TargetGroupARNs?.length) {
+    rules = await listListenerRules(workload.elb, listeners);
     // A live rule at this service's priority that is another's would be re-weighted: its traffic taken.
     problems.push(
       ...(await foreignLiveRules(workload.elb, {
-        listenerArns: listeners,
+        listed: rules,
         templateTargetGroupArns: template.TargetGroupARNs,
         owner: ownerOf(input),
         productionTargetGroupArns: production?.TargetGroupArns ?? [],
@@ -229,7 +236,7 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
     );
   }
   if (problems.length) throw new RejectedError(problems);
-  return { account, workload, template, launchTemplateId, listeners, amiId, existingVersion, sourceVersion: source.version, allowUndeploy, alarms };
+  return { account, workload, template, launchTemplateId, listeners, amiId, existingVersion, sourceVersion: source.version, allowUndeploy, alarms, rules };
 }
 
 /** Seq 0 → 1: create (or adopt) every resource of the deploy, then wait for health. */
@@ -289,6 +296,8 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
         listenerArns: r.listeners,
         templateTargetGroupArns: templateTargetGroups,
         deploy: { deployId: request.DeployId, newTargetGroupArns: targetGroups.map((t) => t.Arn) },
+        // Read moments ago in this invocation, by the ownership check; nothing here changes rules before the plan.
+        listed: r.rules,
       })
     : [];
   const rules = await prepareRules(elb, { changes, newTargetGroupOf: (arn) => cloneOf.get(arn)!, tags });
