@@ -1,10 +1,18 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { resourceNames } from '../../events/topology';
 
 /** The name Deployomat goes by when no other is given: role parameter name, `Managed` tag value. */
 export const DEFAULT_SERVICE_NAME = 'deployomat';
+
+/**
+ * The Lambda runtime of every handler unless a construct is given another: Lambda deprecated
+ * Node.js 20 on 2026-04-30, and this is the runtime AWS names as its successor. The local runtime's
+ * bundle mode runs the bundles under this Node major (infra/local/lambda-node.ts).
+ */
+export const DEFAULT_HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** The ABAC tag Deployomat sets on everything it creates in a workload account (see domain/aws/tags.ts). */
 export const MANAGED_TAG = 'Managed';

@@ -28,7 +28,7 @@ import {
   type ResourceNames,
 } from '../../events/topology';
 import { BusAuditTrail } from './audit-trail';
-import { addStatement, assertOrganizationId, assertPrefix, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
+import { addStatement, assertOrganizationId, assertPrefix, assertSegment, DEFAULT_HANDLER_RUNTIME, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
 import { HandlerQueue } from './handler-queue';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
 
@@ -409,7 +409,7 @@ export class Deployomat extends Construct {
     }
 
     const environment = this.handlerEnvironment(props);
-    const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
+    const runtime = props.runtime ?? DEFAULT_HANDLER_RUNTIME;
     if (runtime.family !== lambda.RuntimeFamily.NODEJS) throw new Error(`runtime must be a Node.js runtime (got ${runtime.name})`);
     const functions = new Map<string, lambda.Function>();
     const logGroups = new Map<string, logs.LogGroup>();

@@ -19,6 +19,7 @@ export {
   type DeployomatProps,
   type LogLevel,
 } from './deployomat';
+export { DEFAULT_HANDLER_RUNTIME } from './common';
 export { HandlerQueue, type HandlerQueueProps } from './handler-queue';
 export { MetaAccessRole, type MetaAccessRoleProps } from './meta-access-role';
 export { buildSampleApp, type SampleAppOptions } from './sample-app';

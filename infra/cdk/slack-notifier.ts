@@ -16,7 +16,7 @@ import { NOTIFIER_ENV } from '../../domain/notify/env';
 import { SLACK_TABLE } from '../../domain/notify/table';
 import { LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
 import { featureHandlers, rules, type HandlerSpec } from '../../events/topology';
-import { nagResourceName } from './common';
+import { DEFAULT_HANDLER_RUNTIME, nagResourceName } from './common';
 import type { Deployomat, LogLevel } from './deployomat';
 import { HandlerQueue } from './handler-queue';
 
@@ -153,7 +153,7 @@ export class SlackNotifier extends Construct {
     if (spec.queue.visibilityTimeoutSeconds < spec.timeoutSeconds) {
       throw new Error(`${spec.name}: queue visibility timeout (${spec.queue.visibilityTimeoutSeconds} s) must be at least the Lambda timeout (${spec.timeoutSeconds} s)`);
     }
-    const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
+    const runtime = props.runtime ?? DEFAULT_HANDLER_RUNTIME;
     if (runtime.family !== lambda.RuntimeFamily.NODEJS) throw new Error(`runtime must be a Node.js runtime (got ${runtime.name})`);
 
     const { deployomat } = props;

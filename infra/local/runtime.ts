@@ -8,6 +8,8 @@ import type { SqsLambda } from '../../handlers/sqs-handler';
 import { subjectOfBody, type CrashInjector, type InvocationContext } from './crash';
 import type { LocalInstallation } from './provision';
 import { mulberry32 } from './seeded-random';
+import { startBundles, type BundleOptions } from './shipped/bundles';
+import { ShippedBundleError } from './shipped/errors';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -45,6 +47,14 @@ export interface RuntimeOptions {
    * Default: `reorder.concurrency`, else 1.
    */
   concurrency?: number;
+  /**
+   * Bundle mode (default off: the TypeScript sources run in this process): run the esbuild bundles
+   * of the synthesized stack instead, each function in a process of its own on the Node of its
+   * Lambda runtime, with the environment the template gives it, fed by the queues its event source
+   * mappings name (infra/local/shipped/). The shims above work with the sources only, except
+   * `deliverTwice`.
+   */
+  bundles?: BundleOptions;
 }
 
 export interface ReorderOptions {
@@ -75,6 +85,9 @@ export interface Runtime {
  * Test-only shims, all off by default: `deliverTwice`, `reorder` (shuffled, delayed, concurrent
  * delivery) and `crashes` (crash injection, infra/local/crash.ts); the last two switch the queue
  * loops to one invocation per record (`perRecord`).
+ *
+ * The handlers are the TypeScript sources, in this process, by default; with `bundles`, the
+ * bundles of the synthesized stack, each function in its own process (what ships is what runs).
  */
 export async function startRuntime(install: LocalInstallation, opts: RuntimeOptions = {}): Promise<Runtime> {
   Object.assign(process.env, install.env);
@@ -83,34 +96,28 @@ export async function startRuntime(install: LocalInstallation, opts: RuntimeOpti
   const invocations: Record<string, number> = {};
   const loops: Promise<void>[] = [];
   const stats = { overtaken: 0 };
-  // Core handlers, plus those of the features provisioned (e.g. `slack`: DEPLOYOMAT_SLACK_CHANNEL set).
-  const specs = installedHandlers(install.features);
-  // The dead-letters handler rolls back the deploy of a dead letter: only the core's, never a feature's
-  // (a notifier that cannot post must not roll back a deploy; its DLQ only waits for an operator).
-  const coreDeadLetters = rollbackOnDeadLetter(specs).filter((h) => install.deadLetterQueueUrls[h.name]).map((h) => install.deadLetterQueueUrls[h.name]!);
   const perRecordMode = Boolean(opts.reorder || opts.crashes);
   const seed = opts.reorder ? (opts.reorder.seed ?? Math.floor(Math.random() * 2 ** 31)) : undefined;
   const random = seed === undefined ? Math.random : mulberry32(seed);
-  for (const spec of specs) {
-    const url = pathToFileURL(REPO_ROOT + spec.entry).href;
-    const mod = (await import(url)) as { handler: SqsLambda };
-    invocations[spec.name] = 0;
-    const counted = () => invocations[spec.name]!++;
-    // An event source mapping per queue the handler reads: its own, or every DLQ.
-    const queues = spec.trigger.kind === 'dead-letters' ? coreDeadLetters : [install.queueUrls[spec.name]!];
-    if (perRecordMode) {
-      // One pool of handler instances per handler, shared by its queues (as one function's containers).
-      const instances = [mod.handler];
-      for (let i = 1; i < concurrencyOf(opts); i++) instances.push(((await import(`${url}?instance=${i}`)) as { handler: SqsLambda }).handler);
-      const pool = new Pool(instances);
-      for (const queueUrl of queues) {
-        loops.push(perRecord(sqs, spec, queueUrl, pool, install, () => running, counted, opts, random, stats));
+  const counter = (name: string) => {
+    invocations[name] = 0;
+    return () => invocations[name]!++;
+  };
+  let stopBundles = async () => {};
+  if (opts.bundles) {
+    if (perRecordMode) throw new ShippedBundleError('the reorder and crash shims run the sources only: leave out `bundles`, or `reorder` and `crashes`');
+    const bundles = await startBundles(install, { ...opts.bundles, log: opts.log });
+    stopBundles = bundles.stop;
+    for (const { fn, process } of bundles.functions) {
+      const counted = counter(fn.name);
+      const shape = { name: fn.name, timeoutSeconds: fn.timeoutSeconds, memoryMb: fn.memoryMb };
+      // The queues the template's event source mappings name: a function wired to the wrong one reads that one.
+      for (const source of fn.eventSources) {
+        loops.push(pollQueue(sqs, shape, source.queueUrl, source.batchSize, process.invoke, install, () => running, counted, opts));
       }
-      continue;
     }
-    for (const queueUrl of queues) {
-      loops.push(pollQueue(sqs, spec, queueUrl, mod.handler, install, () => running, counted, opts));
-    }
+  } else {
+    await startSources(install, opts, { sqs, loops, counter, running: () => running, random, stats });
   }
   loops.push(schedulerClock(install, () => running, opts.log));
   return {
@@ -122,14 +129,53 @@ export async function startRuntime(install: LocalInstallation, opts: RuntimeOpti
     async stop() {
       running = false;
       await Promise.allSettled(loops);
+      await stopBundles();
     },
   };
 }
 
+/** The source mode: each handler's TypeScript module imported into this process, fed by its topology queue(s). */
+async function startSources(
+  install: LocalInstallation,
+  opts: RuntimeOptions,
+  run: { sqs: SQSClient; loops: Promise<void>[]; counter: (name: string) => () => void; running: () => boolean; random: () => number; stats: { overtaken: number } },
+): Promise<void> {
+  const { sqs, loops, running, random, stats } = run;
+  // Core handlers, plus those of the features provisioned (e.g. `slack`: DEPLOYOMAT_SLACK_CHANNEL set).
+  const specs = installedHandlers(install.features);
+  // The dead-letters handler rolls back the deploy of a dead letter: only the core's, never a feature's
+  // (a notifier that cannot post must not roll back a deploy; its DLQ only waits for an operator).
+  const coreDeadLetters = rollbackOnDeadLetter(specs).filter((h) => install.deadLetterQueueUrls[h.name]).map((h) => install.deadLetterQueueUrls[h.name]!);
+  for (const spec of specs) {
+    const url = pathToFileURL(REPO_ROOT + spec.entry).href;
+    const mod = (await import(url)) as { handler: SqsLambda };
+    const counted = run.counter(spec.name);
+    // An event source mapping per queue the handler reads: its own, or every DLQ.
+    const queues = spec.trigger.kind === 'dead-letters' ? coreDeadLetters : [install.queueUrls[spec.name]!];
+    if (opts.reorder || opts.crashes) {
+      // One pool of handler instances per handler, shared by its queues (as one function's containers).
+      const instances = [mod.handler];
+      for (let i = 1; i < concurrencyOf(opts); i++) instances.push(((await import(`${url}?instance=${i}`)) as { handler: SqsLambda }).handler);
+      const pool = new Pool(instances);
+      for (const queueUrl of queues) {
+        loops.push(perRecord(sqs, spec, queueUrl, pool, install, running, counted, opts, random, stats));
+      }
+      continue;
+    }
+    for (const queueUrl of queues) {
+      loops.push(pollQueue(sqs, spec, queueUrl, spec.queue.batchSize, mod.handler, install, running, counted, opts));
+    }
+  }
+}
+
+/** What the event source mapping loop needs of a function: its name, and what Lambda's context says. */
+type FunctionShape = Pick<HandlerSpec, 'name' | 'timeoutSeconds' | 'memoryMb'>;
+
 async function pollQueue(
   sqs: SQSClient,
-  spec: HandlerSpec,
+  spec: FunctionShape,
   queueUrl: string,
+  batchSize: number,
   handler: SqsLambda,
   install: LocalInstallation,
   running: () => boolean,
@@ -138,7 +184,7 @@ async function pollQueue(
 ): Promise<void> {
   const queueArn = `arn:aws:sqs:${install.region}:${install.accountId}:${queueUrl.split('/').pop()}`;
   while (running()) {
-    const messages = await receive(sqs, spec, queueUrl, spec.queue.batchSize, running, opts);
+    const messages = await receive(sqs, spec, queueUrl, batchSize, running, opts);
     if (!messages?.length) continue;
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueArn, install.region)) };
     let failed = new Set<string>(messages.map((m) => m.MessageId!));
@@ -170,7 +216,7 @@ async function pollQueue(
 /** One long poll of a handler's queue, as Lambda's event source mapping does; undefined if it failed (logged, then a pause). */
 async function receive(
   sqs: SQSClient,
-  spec: HandlerSpec,
+  spec: Pick<HandlerSpec, 'name'>,
   queueUrl: string,
   max: number,
   running: () => boolean,
@@ -338,7 +384,7 @@ function redelivered(event: SQSEvent): SQSEvent {
   };
 }
 
-function lambdaContext(spec: HandlerSpec): Context {
+function lambdaContext(spec: FunctionShape): Context {
   const deadline = Date.now() + spec.timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,

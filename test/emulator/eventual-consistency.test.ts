@@ -12,6 +12,7 @@ import { forwardTargets } from '../../domain/aws/listener-rules';
 import { ledgerMismatches } from '../../infra/local/consistency';
 import { findLeftovers } from '../../infra/local/leftovers';
 import { seedService, workloadClients, type SeededService } from '../../infra/local/seed';
+import { coreDeployScenarios, seedCoreServices, undeployScenario, type CoreServices } from '../helpers/core-scenarios';
 import { FAST, startTestDeployomat, type TestDeployomat } from '../helpers/deployomat';
 import { snapshotService } from '../helpers/workload';
 
@@ -26,8 +27,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 describe('Eventual consistency (emulator)', () => {
   let t: TestDeployomat;
+  let services: CoreServices;
   let web: SeededService;
-  let worker: SeededService;
   let fresh: SeededService;
   const slug = 'acme-lag';
 
@@ -36,17 +37,13 @@ describe('Eventual consistency (emulator)', () => {
     expect((await t.emulator.readConfig()).consistency).toEqual(LAG);
     // The services were set up long ago (by Serviceomat): their seed is seen at once.
     await t.emulator.configure({ consistency: { maxLagMs: 0 } });
-    web = await seedService(t.account, { service: 'web', web: true, amis: ['web-v1', 'web-v2', 'web-v3'] });
-    worker = await seedService(t.account, { service: 'worker', web: false, amis: ['worker-v1', 'worker-v2'] });
+    services = await seedCoreServices(t.account);
+    web = services.web;
     fresh = await seedService(t.account, { service: 'fresh', web: true, priority: 20, amis: ['fresh-v1'] });
     await t.emulator.configure({ consistency: LAG });
   });
   afterAll(async () => t?.stop());
 
-  const deploy = async (service: string, deployId: string, amiId: string, config: Record<string, unknown> = FAST) => {
-    await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: service, AmiId: amiId, DeployId: deployId, DeployConfig: config });
-    return t.observer.outcome(deployId, 90_000);
-  };
   /** Leftovers and ledger checks, once what the scenario wrote is visible to every reader. */
   const clean = async () => {
     await sleep(LAG.maxLagMs);
@@ -118,55 +115,13 @@ describe('Eventual consistency (emulator)', () => {
   });
 
   describe('Scenario: core deploys under lag', () => {
+    const setup = { get: () => ({ t, services }), clean };
+    /** Reads that missed a write, per kind, before the scenarios. */
     let before: Record<string, number> = {};
-    it('completes a first web deploy', async () => {
+    beforeAll(async () => {
       before = (await t.emulator.consistencyReport()).laggedReads;
-      const outcome = await deploy('web', 'web-1', web.amis['web-v1']!);
-
-      expect(outcome.detailType).toBe('DeployCompleted');
-      expect(await clean()).toEqual([]);
     });
-
-    it('completes a blue/green web deploy', async () => {
-      const outcome = await deploy('web', 'web-2', web.amis['web-v2']!);
-
-      expect(outcome.detailType).toBe('DeployCompleted');
-      const percents = t.observer.of('web-2').filter((e) => e.detailType === 'TrafficShifted').map((e) => e.detail.Percent);
-      expect([...new Set(percents)]).toEqual([50, 100]);
-      // What the load balancer reports is read back once the change is visible, not the old weights.
-      const shifted = t.observer.of('web-2').filter((e) => e.detailType === 'TrafficShifted');
-      expect(shifted.map((e) => [e.detail.Percent, e.detail.ActualPercent])).toEqual(shifted.map((e) => [e.detail.Percent, e.detail.Percent]));
-      expect(await clean()).toEqual([]);
-    });
-
-    it('completes first and blue/green deploys of a non-web service', async () => {
-      expect((await deploy('worker', 'worker-1', worker.amis['worker-v1']!)).detailType).toBe('DeployCompleted');
-      const outcome = await deploy('worker', 'worker-2', worker.amis['worker-v2']!);
-
-      expect(outcome.detailType).toBe('DeployCompleted');
-      expect(await clean()).toEqual([]);
-    });
-
-    it('cancels mid-shift back to production', async () => {
-      const before = await snapshotService('web', t.account.listenerArn, web.launchTemplateId);
-      await t.send('DeployRequested', {
-        AccountCanonicalSlug: slug,
-        ServiceName: 'web',
-        AmiId: web.amis['web-v3'],
-        DeployId: 'web-3',
-        DeployConfig: { ...FAST, TrafficShiftPerStep: 25, WaitPerStep: 2 },
-      });
-      await t.observer.waitFor((e) => e.detail.DeployId === 'web-3' && e.detailType === 'TrafficShifted', 60_000);
-
-      await t.send('CancelRequested', { AccountCanonicalSlug: slug, ServiceName: 'web' });
-      const outcome = await t.observer.outcome('web-3', 90_000);
-
-      expect(outcome.detailType).toBe('DeployCancelled');
-      expect(await clean()).toEqual([]);
-      const after = await snapshotService('web', t.account.listenerArn, web.launchTemplateId);
-      expect(after.asgs.map((g) => g.AutoScalingGroupName)).toEqual(before.asgs.map((g) => g.AutoScalingGroupName));
-      expect(after.rules).toEqual(before.rules);
-    });
+    coreDeployScenarios(setup);
 
     it('cancels a first deploy whose new live rule is not listed yet: the rule is deleted all the same', async () => {
       // Every write of this deploy stays unseen for 3-4 s: the cancel comes while its rule is new.
@@ -202,13 +157,6 @@ describe('Eventual consistency (emulator)', () => {
       for (const kind of ['FakeListenerRule', 'LaunchTemplateVersion']) expect(during[kind]).toBeGreaterThan(0);
     });
 
-    it('undeploys', async () => {
-      const id = await t.send('UndeployRequested', { AccountCanonicalSlug: slug, ServiceName: 'worker' });
-      const outcome = await t.observer.undeployOutcome(id, 90_000);
-
-      expect(outcome.detailType).toBe('UndeployCompleted');
-      expect(await clean()).toEqual([]);
-      expect((await snapshotService('worker', t.account.listenerArn, worker.launchTemplateId)).asgs).toEqual([]);
-    });
+    undeployScenario(setup);
   });
 });

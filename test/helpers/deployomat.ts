@@ -3,8 +3,10 @@ import { CLIENT_SOURCE } from '../../events/client';
 import { startEmulator, type ConsistencyOptions, type Emulator } from '../../infra/local/emulator';
 import { startLocal, type LocalDeployomat } from '../../infra/local/local-env';
 import { Observer } from '../../infra/local/observer';
+import { LOCAL_ENVIRONMENT } from '../../infra/local/provision';
 import type { RuntimeOptions } from '../../infra/local/runtime';
-import { DEPLOY_ROLE_ARN, META_ROLE_ARN, seedAccount, type SeededAccount } from '../../infra/local/seed';
+import { DEPLOY_ROLE_ARN, META_ROLE_ARN, ORG, seedAccount, type SeededAccount } from '../../infra/local/seed';
+import type { CfnTemplate, ShippedStack } from '../../infra/local/shipped/stack';
 
 export interface TestDeployomat {
   emulator: Emulator;
@@ -18,6 +20,48 @@ export interface TestDeployomat {
 
 /** Fast timings for tests: health counted every second. */
 export const FAST = { BakeTime: 1, WaitPerStep: 1, TrafficShiftPerStep: 50, HealthTimeout: 30 };
+
+/** The installation settings of every test: environment variables for the sources, construct props for the bundles. */
+const SETTINGS = { metaRoleArn: META_ROLE_ARN, healthCheckSeconds: 1, alarmCheckSeconds: 1, drainSeconds: 1 };
+const SETTINGS_ENV = {
+  DEPLOYOMAT_META_ROLE_ARN: SETTINGS.metaRoleArn,
+  DEPLOYOMAT_HEALTH_CHECK_INTERVAL: String(SETTINGS.healthCheckSeconds),
+  DEPLOYOMAT_ALARM_CHECK_INTERVAL: String(SETTINGS.alarmCheckSeconds),
+  DEPLOYOMAT_DRAIN_SECONDS: String(SETTINGS.drainSeconds),
+};
+
+/** Runs the shipped bundles instead of the sources (infra/local/shipped/). */
+export interface ShippedOptions {
+  /** Changes the synthesized template before it runs (e.g. a seeded mistake). */
+  edit?: (template: CfnTemplate) => void;
+  /** The functions' POWERTOOLS_LOG_LEVEL. @default process.env.POWERTOOLS_LOG_LEVEL (SILENT in tests) */
+  logLevel?: string;
+}
+
+/**
+ * The Deployomat stack as the CDK app builds it, with the test settings as construct props (so the
+ * props → environment path is what runs), synthesized once per content (cached in .cache/).
+ */
+export async function testStack(edit?: (template: CfnTemplate) => void): Promise<ShippedStack> {
+  const [{ Duration }, { synthShippedStack }, { LOCAL_ACCOUNT, LOCAL_REGION }] = await Promise.all([
+    import('aws-cdk-lib'),
+    import('../../infra/local/shipped/stack'),
+    import('../../infra/local/local-env'),
+  ]);
+  const stack = await synthShippedStack(
+    {
+      environment: LOCAL_ENVIRONMENT,
+      organizationPrefix: ORG,
+      metaRoleArn: SETTINGS.metaRoleArn,
+      healthCheckInterval: Duration.seconds(SETTINGS.healthCheckSeconds),
+      alarmCheckInterval: Duration.seconds(SETTINGS.alarmCheckSeconds),
+      drainTime: Duration.seconds(SETTINGS.drainSeconds),
+    },
+    { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
+  );
+  edit?.(stack.template);
+  return stack;
+}
 
 /**
  * A private emulator + Deployomat installation + seeded workload account per test file, so
@@ -38,23 +82,22 @@ export async function startTestDeployomat(opts: {
   consistency?: ConsistencyOptions;
   runtime?: RuntimeOptions;
   env?: Record<string, string>;
+  /** Run the shipped bundles (with the settings above as construct props) instead of the sources. */
+  shipped?: ShippedOptions;
 } = {}): Promise<TestDeployomat> {
+  if (opts.shipped && opts.env) throw new Error('env reaches the sources only: the bundles get their environment from the template (edit it with shipped.edit)');
+  const bundles = opts.shipped ? { stack: await testStack(opts.shipped.edit), logLevel: opts.shipped.logLevel } : undefined;
   // Every AWS call of this file's handlers is replayed through the IAM simulator against the
   // synthesized policies when it stops (test/helpers/iam-replay.ts); DEPLOYOMAT_IAM_REPLAY=0 turns
   // it off (e.g. to iterate on a test faster). Loaded only then: the replay synthesizes the stacks.
-  const iamLog = process.env.DEPLOYOMAT_IAM_REPLAY !== '0' ? (await import('./iam-calls')).IamCallLog.start({ [DEPLOY_ROLE_ARN]: 'deploy', [META_ROLE_ARN]: 'meta' }) : undefined;
+  // Sources only: the bundles' calls are made in processes of their own, by their bundled SDK.
+  const iamLog = process.env.DEPLOYOMAT_IAM_REPLAY !== '0' && !bundles ? (await import('./iam-calls')).IamCallLog.start({ [DEPLOY_ROLE_ARN]: 'deploy', [META_ROLE_ARN]: 'meta' }) : undefined;
   const emulator = await startEmulator({ initialHealthSeconds: opts.initialHealthSeconds, consistency: opts.consistency });
   const local = await startLocal({
     endpoint: emulator.endpoint,
-    env: {
-      DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN,
-      DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '1',
-      DEPLOYOMAT_ALARM_CHECK_INTERVAL: '1',
-      DEPLOYOMAT_DRAIN_SECONDS: '1',
-      ...opts.env,
-    },
+    env: bundles ? {} : { ...SETTINGS_ENV, ...opts.env },
     environment: opts.installationEnvironment,
-    runtime: opts.runtime,
+    runtime: { ...opts.runtime, bundles },
   });
   const observer = await Observer.start(local.install.busName);
   const account = await seedAccount({ slug: opts.slug ?? 'acme-test', environment: opts.environment });
