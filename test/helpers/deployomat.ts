@@ -90,6 +90,10 @@ export async function startTestDeployomat(opts: {
     endpoint: emulator.endpoint,
     env: bundles ? {} : { ...SETTINGS_ENV, ...opts.env },
     runtime: { ...opts.runtime, bundles },
+  }).catch(async (err: unknown) => {
+    // E.g. a template value the installation cannot stand for: no emulator left behind.
+    await emulator.stop();
+    throw err;
   });
   const observer = await Observer.start(local.install.busName);
   const account = await seedAccount({ slug: opts.slug ?? 'acme-test', environment: opts.environment });
