@@ -10,6 +10,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, startLocal } from './local-env';
 import { Observer } from './observer';
 import { describeEvent } from './progress';
 import { META_ROLE_ARN, seedAccount, seedService } from './seed';
+import { synthLocalStack } from './shipped/local-stack';
 
 const { values: args } = parseArgs({
   options: {
@@ -18,17 +19,20 @@ const { values: args } = parseArgs({
     prefix: { type: 'string', default: 'deployomat' },
     'no-seed': { type: 'boolean', default: false },
     'initial-health-seconds': { type: 'string', default: '3' },
+    bundles: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log(`Usage: npm run local -- [--endpoint URL | --port N] [--prefix NAME] [--no-seed] [--initial-health-seconds S]
+  console.log(`Usage: npm run local -- [--endpoint URL | --port N] [--prefix NAME] [--no-seed] [--initial-health-seconds S] [--bundles]
 
   --endpoint URL              attach to an already running emulator instead of starting one
   --port N                    port for the emulator this command starts (default: a free one)
   --prefix NAME               installation prefix: bus, queues, table names (default: deployomat)
   --no-seed                   do not create the sample account, services and AMIs
-  --initial-health-seconds S  new targets report 'initial' for S seconds (default: 3)`);
+  --initial-health-seconds S  new targets report 'initial' for S seconds (default: 3)
+  --bundles                   run the esbuild bundles of the synthesized stack on Lambda's Node
+                              (installed into .cache/ on first use), not the TypeScript sources`);
   process.exit(0);
 }
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -40,10 +44,13 @@ if (!args.endpoint) {
   emulator = await startEmulator({ port, initialHealthSeconds: Number(args['initial-health-seconds']) });
 }
 const endpoint = args.endpoint ?? emulator!.endpoint;
+const settings = { DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN, DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '5' };
+// With --bundles the settings are construct props: the functions get them from the template.
 const local = await startLocal({
   endpoint,
   prefix: args.prefix,
-  env: { DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN, DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '5' },
+  env: args.bundles ? {} : settings,
+  runtime: args.bundles ? { bundles: { stack: await synthLocalStack(settings, args.prefix) } } : undefined,
 });
 const observer = await Observer.start(local.install.busName, 'local-watch');
 

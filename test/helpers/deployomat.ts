@@ -3,9 +3,8 @@ import { CLIENT_SOURCE } from '../../events/client';
 import { startEmulator, type ConsistencyOptions, type Emulator } from '../../infra/local/emulator';
 import { startLocal, type LocalDeployomat } from '../../infra/local/local-env';
 import { Observer } from '../../infra/local/observer';
-import { LOCAL_ENVIRONMENT } from '../../infra/local/provision';
 import type { RuntimeOptions } from '../../infra/local/runtime';
-import { DEPLOY_ROLE_ARN, META_ROLE_ARN, ORG, seedAccount, type SeededAccount } from '../../infra/local/seed';
+import { DEPLOY_ROLE_ARN, META_ROLE_ARN, seedAccount, type SeededAccount } from '../../infra/local/seed';
 import type { CfnTemplate, ShippedStack } from '../../infra/local/shipped/stack';
 
 export interface TestDeployomat {
@@ -21,13 +20,12 @@ export interface TestDeployomat {
 /** Fast timings for tests: health counted every second. */
 export const FAST = { BakeTime: 1, WaitPerStep: 1, TrafficShiftPerStep: 50, HealthTimeout: 30 };
 
-/** The installation settings of every test: environment variables for the sources, construct props for the bundles. */
-const SETTINGS = { metaRoleArn: META_ROLE_ARN, healthCheckSeconds: 1, alarmCheckSeconds: 1, drainSeconds: 1 };
-const SETTINGS_ENV = {
-  DEPLOYOMAT_META_ROLE_ARN: SETTINGS.metaRoleArn,
-  DEPLOYOMAT_HEALTH_CHECK_INTERVAL: String(SETTINGS.healthCheckSeconds),
-  DEPLOYOMAT_ALARM_CHECK_INTERVAL: String(SETTINGS.alarmCheckSeconds),
-  DEPLOYOMAT_DRAIN_SECONDS: String(SETTINGS.drainSeconds),
+/** The installation settings of every test: the handlers' environment (construct props for the bundles). */
+const TEST_SETTINGS = {
+  DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN,
+  DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '1',
+  DEPLOYOMAT_ALARM_CHECK_INTERVAL: '1',
+  DEPLOYOMAT_DRAIN_SECONDS: '1',
 };
 
 /** Runs the shipped bundles instead of the sources (infra/local/shipped/). */
@@ -39,27 +37,13 @@ export interface ShippedOptions {
 }
 
 /**
- * The Deployomat stack as the CDK app builds it, with the test settings as construct props (so the
- * props → environment path is what runs), synthesized once per content (cached in .cache/).
+ * The Deployomat stack as the CDK app builds it, with the test settings (and `env`) as construct
+ * props, so the props → environment path is what runs; synthesized once per content (cached).
  */
-export async function testStack(edit?: (template: CfnTemplate) => void): Promise<ShippedStack> {
-  const [{ Duration }, { synthShippedStack }, { LOCAL_ACCOUNT, LOCAL_REGION }] = await Promise.all([
-    import('aws-cdk-lib'),
-    import('../../infra/local/shipped/stack'),
-    import('../../infra/local/local-env'),
-  ]);
-  const stack = await synthShippedStack(
-    {
-      environment: LOCAL_ENVIRONMENT,
-      organizationPrefix: ORG,
-      metaRoleArn: SETTINGS.metaRoleArn,
-      healthCheckInterval: Duration.seconds(SETTINGS.healthCheckSeconds),
-      alarmCheckInterval: Duration.seconds(SETTINGS.alarmCheckSeconds),
-      drainTime: Duration.seconds(SETTINGS.drainSeconds),
-    },
-    { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
-  );
-  edit?.(stack.template);
+export async function testStack(opts: { env?: Record<string, string>; edit?: (template: CfnTemplate) => void } = {}): Promise<ShippedStack> {
+  const { synthLocalStack } = await import('../../infra/local/shipped/local-stack');
+  const stack = await synthLocalStack({ ...TEST_SETTINGS, ...opts.env });
+  opts.edit?.(stack.template);
   return stack;
 }
 
@@ -85,8 +69,7 @@ export async function startTestDeployomat(opts: {
   /** Run the shipped bundles (with the settings above as construct props) instead of the sources. */
   shipped?: ShippedOptions;
 } = {}): Promise<TestDeployomat> {
-  if (opts.shipped && opts.env) throw new Error('env reaches the sources only: the bundles get their environment from the template (edit it with shipped.edit)');
-  const bundles = opts.shipped ? { stack: await testStack(opts.shipped.edit), logLevel: opts.shipped.logLevel } : undefined;
+  const bundles = opts.shipped ? { stack: await testStack({ env: opts.env, edit: opts.shipped.edit }), logLevel: opts.shipped.logLevel } : undefined;
   // Every AWS call of this file's handlers is replayed through the IAM simulator against the
   // synthesized policies when it stops (test/helpers/iam-replay.ts); DEPLOYOMAT_IAM_REPLAY=0 turns
   // it off (e.g. to iterate on a test faster). Loaded only then: the replay synthesizes the stacks.
@@ -95,9 +78,14 @@ export async function startTestDeployomat(opts: {
   const emulator = await startEmulator({ initialHealthSeconds: opts.initialHealthSeconds, consistency: opts.consistency });
   const local = await startLocal({
     endpoint: emulator.endpoint,
-    env: bundles ? {} : { ...SETTINGS_ENV, ...opts.env },
+    // The bundles get theirs from the template (testStack): only what the stack sets reaches them.
+    env: bundles ? {} : { ...TEST_SETTINGS, ...opts.env },
     environment: opts.installationEnvironment,
     runtime: { ...opts.runtime, bundles },
+  }).catch(async (err: unknown) => {
+    // E.g. a template value the installation cannot stand for: no emulator left behind.
+    await emulator.stop();
+    throw err;
   });
   const observer = await Observer.start(local.install.busName);
   const account = await seedAccount({ slug: opts.slug ?? 'acme-test', environment: opts.environment });
