@@ -4,7 +4,7 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['**/node_modules/', 'cdk.out/', 'dist/', 'scratch/', 'infra/local/emulator/*.py']),
+  globalIgnores(['**/node_modules/', '.cache/', 'cdk.out/', 'dist/', 'scratch/', 'infra/local/emulator/*.py']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -69,6 +69,16 @@ async function synthesize(props: ShippedStackProps, env: { account: string; regi
     // Another process synthesized the same stack first: theirs is identical.
     if (!existsSync(join(dir, 'manifest.json'))) throw err;
   }
+  prune(dirname(dir));
+}
+
+/** Keeps the newest few syntheses (~20 MB each): one per checkout or props a developer switches between. */
+function prune(cacheDir: string, keep = 4): void {
+  const entries = readdirSync(cacheDir)
+    .filter((name) => !name.endsWith('.tmp'))
+    .map((name) => ({ path: join(cacheDir, name), time: statSync(join(cacheDir, name)).mtimeMs }))
+    .sort((a, b) => b.time - a.time);
+  for (const old of entries.slice(keep)) rmSync(old.path, { recursive: true, force: true });
 }
 
 /** The stack's template and its file assets, from a cloud assembly directory. */
