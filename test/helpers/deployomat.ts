@@ -112,11 +112,12 @@ export async function startTestDeployomat(opts: {
         iamLog.stop();
         const env = { ...opts.env };
         const { replay } = await import('./iam-replay');
-        const { denied } = await replay(iamLog.calls.filter((c) => c.ok), local.install.schedulerRoleArn, {
+        const { denied, grantedAfterAll } = await replay(iamLog.calls.filter((c) => c.ok), local.install.schedulerRoleArn, {
           requireOwnerTags: env.DEPLOYOMAT_REQUIRE_OWNER_TAGS !== 'false',
           environment: local.install.env.DEPLOYOMAT_ENVIRONMENT,
         });
-        if (denied.length) throw new Error(`IAM would deny ${denied.length} call(s) of this file's handlers:\n${denied.join('\n')}`);
+        if (denied.length) throw new Error(`IAM would deny ${denied.length} call(s) of this file's handlers or CLI:\n${denied.join('\n')}`);
+        if (grantedAfterAll.length) throw new Error(`The DeployerRole is documented not to get these, but would:\n${grantedAfterAll.join('\n')}`);
       }
     },
   };

@@ -15,7 +15,7 @@ import { workloadClients } from '../../infra/local/seed';
  * whose session made it, and the tags of the resources it acts on as they were just before.
  * test/helpers/iam-requests.ts turns each into the IAM requests AWS authorizes.
  */
-export type Principal = 'handlers' | 'deploy' | 'meta' | 'scheduler';
+export type Principal = 'handlers' | 'deploy' | 'meta' | 'scheduler' | 'deployer';
 
 export interface RecordedCall {
   principal: Principal;
@@ -48,7 +48,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const FEATURE_QUEUES = new Set(featureHandlers('slack').map((h) => resourceNames().queue(h.name)));
 
 /** The first frame of this repository's code (libraries skipped): a handler's, the local runtime's (AWS's part), or anything else's. */
-function callerOf(stack: string): 'handler' | 'runtime' | 'other' {
+function callerOf(stack: string): 'handler' | 'runtime' | 'cli' | 'other' {
   for (const line of stack.split('\n').slice(1)) {
     const m = line.match(/\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/);
     if (!m) continue;
@@ -56,8 +56,8 @@ function callerOf(stack: string): 'handler' | 'runtime' | 'other' {
     if (!file.startsWith(REPO) || file.includes('/node_modules/') || file.endsWith('/test/helpers/iam-calls.ts')) continue;
     const rel = file.slice(REPO.length);
     if (rel.startsWith('infra/local/runtime')) return 'runtime';
-    // The CLI runs as the DeployerRole (test/infra/roles.test.ts), not a handler, whatever module it calls.
-    if (stack.includes(`${REPO}cli/`)) return 'other';
+    // The CLI runs as the DeployerRole, not a handler, whatever module it calls.
+    if (stack.includes(`${REPO}cli/`)) return 'cli';
     // The Slack notifier runs as its own role (SlackNotifier), not replayed here: test/infra/slack-trust.test.ts.
     if (rel.startsWith('domain/notify/') || rel.startsWith('handlers/notify-slack')) return 'other';
     return /^(domain|handlers|events)\//.test(rel) ? 'handler' : 'other';
@@ -137,9 +137,14 @@ export class IamCallLog {
         ? { principal: 'handlers', sessionTags: {} }
         : undefined;
     }
-    if (caller !== 'handler') return undefined;
+    if (caller === 'other') return undefined;
     const key = (await client.config.credentials?.())?.accessKeyId;
     const session = key ? this.sessions.get(key) : undefined;
+    if (caller === 'cli') {
+      // The user's DeployerRole session. `status` assuming the workload role is recorded (and is
+      // denied, as documented); what it reads with that session the deployer cannot reach in AWS.
+      return !session && key === process.env.AWS_ACCESS_KEY_ID ? { principal: 'deployer', sessionTags: {} } : undefined;
+    }
     if (session) return { principal: session.principal, sessionTags: session.tags };
     // The process's own credentials are the handlers' role; any other session (a test's or the
     // seed's, calling Deployomat's functions) is not a handler's.

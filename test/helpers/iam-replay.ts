@@ -23,6 +23,8 @@ export interface ReplayOptions {
   environment?: string;
   /** A seeded mistake: the identity-policy statement with this Sid left out of every role's policies. */
   withoutStatement?: string;
+  /** A seeded mistake: one more identity-policy statement for one role. */
+  extraStatement?: { role: Principal; statement: PolicyDocument['Statement'][number] };
 }
 
 /** The installation as CloudFormation would deploy it, in the accounts of the emulator's setup. */
@@ -56,15 +58,37 @@ export const rowOf = (call: RecordedCall, request: { action: string; why: string
   `| ${ROLE_NAMES[call.principal]} | ${call.service} ${call.operation} | \`${request.action}\` | ${request.why} |`;
 const ROLE_NAMES: Record<Principal, string> = {
   handlers: 'handlers (`<prefix>-handlers`)',
+  deployer: '`DeployerRole` (the CLI)',
   scheduler: 'scheduler role',
   deploy: '`DeployAccessRole`',
   meta: '`MetaAccessRole`',
 };
 
-export async function replay(calls: RecordedCall[], schedulerRoleArn: string, opts: ReplayOptions = {}): Promise<{ denied: string[]; rows: Set<string> }> {
+/**
+ * What the CLI may call that the DeployerRole deliberately does not grant (README, "Permissions"),
+ * each handled by the CLI: these must be denied, and are not a failure; any other deny is.
+ */
+export const DEPLOYER_NOT_GRANTED: Record<string, string> = {
+  'sts:AssumeRole': "status's live weights: the workload DeployAccessRole trusts only the handlers; status says so and shows the ledger's view",
+  'events:DescribeEventBus': 'replay is an operator\'s command (it re-sends the archive onto the bus)',
+  'events:DescribeArchive': 'replay is an operator\'s command',
+  'events:StartReplay': 'replay is an operator\'s command',
+  'events:DescribeReplay': 'replay is an operator\'s command',
+};
+
+export interface ReplayResult {
+  /** Requests the role that makes the call in AWS would be denied. */
+  denied: string[];
+  /** Requests of `DEPLOYER_NOT_GRANTED` that the DeployerRole would be allowed after all (the docs are wrong). */
+  grantedAfterAll: string[];
+  /** The permission table's rows (docs/INFRA.md). */
+  rows: Set<string>;
+}
+
+export async function replay(calls: RecordedCall[], schedulerRoleArn: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const { cicd, workload, meta } = synthesize(opts);
   // The helpers resolve a role's ARN in their one account: put each in the account of its stack.
-  const role = (template: CfnTemplate, prefix: string, account: string) => {
+  const role = (template: CfnTemplate, prefix: string, account: string, principal: Principal) => {
     const id = roleId(template, prefix);
     const tags = Object.fromEntries(((props(template.Resources[id]!).Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
     const arn = (resolve({ 'Fn::GetAtt': [id, 'Arn'] }, template) as string).replace(`:${ACCOUNT}:`, `:${account}:`);
@@ -72,13 +96,15 @@ export async function replay(calls: RecordedCall[], schedulerRoleArn: string, op
       ...doc,
       Statement: doc.Statement.filter((st) => opts.withoutStatement === undefined || (st as { Sid?: string }).Sid !== opts.withoutStatement),
     }));
+    if (opts.extraStatement?.role === principal) identity.push({ Version: '2012-10-17', Statement: [opts.extraStatement.statement] });
     return { id, template, arn, identity, tags };
   };
   const roles: Record<Principal, ReturnType<typeof role>> = {
-    handlers: role(cicd, 'DeployomatHandlerRole', ACCOUNT),
-    scheduler: role(cicd, 'DeployomatSchedulerRole', ACCOUNT),
-    deploy: role(workload, 'DeployAccess', WORKLOAD_ACCOUNT),
-    meta: role(meta, 'MetaAccess', META_ACCOUNT),
+    handlers: role(cicd, 'DeployomatHandlerRole', ACCOUNT, 'handlers'),
+    deployer: role(cicd, 'Deployer', ACCOUNT, 'deployer'),
+    scheduler: role(cicd, 'DeployomatSchedulerRole', ACCOUNT, 'scheduler'),
+    deploy: role(workload, 'DeployAccess', WORKLOAD_ACCOUNT, 'deploy'),
+    meta: role(meta, 'MetaAccess', META_ACCOUNT, 'meta'),
   };
   const [keyId, key] = resourcesOf(cicd, 'AWS::KMS::Key')[0] ?? [];
   const accounts: Accounts = {
@@ -96,13 +122,15 @@ export async function replay(calls: RecordedCall[], schedulerRoleArn: string, op
 
   const seen = new Set<string>();
   const denied: string[] = [];
+  const grantedAfterAll: string[] = [];
   const rows = new Set<string>();
   for (const call of calls) {
     const caller = roles[call.principal];
     for (const request of iamRequests(call, accounts)) {
-      rows.add(rowOf(call, request));
+      const notGranted = call.principal === 'deployer' && request.action in DEPLOYER_NOT_GRANTED;
+      if (!notGranted) rows.add(rowOf(call, request));
       const principalTags = Object.fromEntries(Object.entries({ ...caller.tags, ...call.sessionTags }).map(([k, v]) => [`aws:PrincipalTag/${k}`, v]));
-      const context = { ...principalTags, ...request.context, 'aws:PrincipalArn': caller.arn };
+      const context = { ...principalTags, ...request.context, 'aws:PrincipalArn': caller.arn, 'aws:RequestedRegion': accounts.region };
       let resource = request.resource;
       // `*` (actions without resource-level permissions) is of the caller's own account.
       let resourceAccount = resource === '*' ? caller.arn.split(':')[4]! : resource.split(':')[4] || ACCOUNT;
@@ -125,9 +153,11 @@ export async function replay(calls: RecordedCall[], schedulerRoleArn: string, op
         (err: Error) => `not simulated: ${err.message}`,
       );
       if (decision !== 'Allowed' && process.env.IAM_REPLAY_DEBUG) console.log(id);
-      if (decision !== 'Allowed') denied.push(`${call.principal} ${call.service}:${call.operation} → ${request.action} on ${resource}: ${decision} (${request.why})`);
+      const line = `${call.principal} ${call.service}:${call.operation} → ${request.action} on ${resource}: ${decision} (${request.why})`;
+      if (notGranted && decision === 'Allowed') grantedAfterAll.push(line);
+      else if (!notGranted && decision !== 'Allowed') denied.push(line);
     }
   }
-  return { denied: [...new Set(denied)], rows };
+  return { denied: [...new Set(denied)], grantedAfterAll: [...new Set(grantedAfterAll)], rows };
 }
 

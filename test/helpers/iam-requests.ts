@@ -54,6 +54,12 @@ export function iamRequests(call: RecordedCall, a: Accounts): IamRequest[] {
   const w = a.workload;
   const asg = (name: unknown) => `arn:aws:autoscaling:${region}:${w}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${String(name)}`;
   const resourceTags = (key: string) => tagContext('ResourceTag', call.resourceTags[key] ?? {});
+  const deployer = call.principal === 'deployer';
+  const busArn = (bus: unknown) => {
+    const name = String(bus ?? 'default');
+    return name.startsWith('arn:') ? local(name) : `arn:aws:events:${region}:${a.cicd}:event-bus/${name}`;
+  };
+  const rule = (bus: unknown, name: unknown) => `arn:aws:events:${region}:${a.cicd}:rule/${String(bus ?? 'default').split('/').pop()}/${String(name)}`;
 
   switch (`${call.service}:${call.operation}`) {
     // --- the control plane (handlers' role, Scheduler's role, the event source mappings)
@@ -62,7 +68,8 @@ export function iamRequests(call: RecordedCall, a: Accounts): IamRequest[] {
     case 'DynamoDB:UpdateItem':
     case 'DynamoDB:DeleteItem':
     case 'DynamoDB:Query':
-      return [one(`dynamodb:${call.operation}`, table(i.TableName), 'the ledger'), ...kms(['kms:Decrypt'], 'dynamodb', 'the ledger is encrypted with the installation key')];
+    case 'DynamoDB:Scan':
+      return [one(`dynamodb:${call.operation}`, table(i.TableName), deployer ? 'the CLI reads the ledger (status, history, following)' : 'the ledger'), ...kms(['kms:Decrypt'], 'dynamodb', 'the ledger is encrypted with the installation key')];
     case 'DynamoDB:TransactWriteItems': {
       const items = (i.TransactItems as Record<string, { TableName: string }>[]) ?? [];
       const kinds: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' };
@@ -78,22 +85,51 @@ export function iamRequests(call: RecordedCall, a: Accounts): IamRequest[] {
         ...kms(['kms:GenerateDataKey', 'kms:Decrypt'], 'sqs', 'the queue is encrypted with the installation key'),
       ];
     case 'SQS:ReceiveMessage':
-      return [one('sqs:ReceiveMessage', queueArn(i.QueueUrl), 'the event source mapping reads the queue'), ...kms(['kms:Decrypt'], 'sqs', 'the queue is encrypted')];
+      return [
+        one('sqs:ReceiveMessage', queueArn(i.QueueUrl), deployer ? 'the CLI follows a deploy through its temporary queue' : 'the event source mapping reads the queue'),
+        ...(deployer ? [] : kms(['kms:Decrypt'], 'sqs', 'the queue is encrypted')),
+      ];
     case 'SQS:DeleteMessage':
     case 'SQS:DeleteMessageBatch':
-      return [one('sqs:DeleteMessage', queueArn(i.QueueUrl), 'the event source mapping deletes handled messages')];
+      return [one('sqs:DeleteMessage', queueArn(i.QueueUrl), deployer ? 'the CLI deletes what it has shown' : 'the event source mapping deletes handled messages')];
     case 'SQS:ChangeMessageVisibility':
     case 'SQS:ChangeMessageVisibilityBatch':
       return [one('sqs:ChangeMessageVisibility', queueArn(i.QueueUrl), 'a failed message is retried sooner (backoff)')];
+    // --- the CLI's temporary subscription (DeployerRole): a rule on the bus feeding a queue of its own
+    case 'SQS:CreateQueue':
+      return [one('sqs:CreateQueue', `arn:aws:sqs:${region}:${a.cicd}:${String(i.QueueName)}`, 'the CLI subscribes before it publishes (--wait, watch)')];
+    case 'SQS:GetQueueAttributes':
+    case 'SQS:SetQueueAttributes':
+    case 'SQS:DeleteQueue':
+      return [one(`sqs:${call.operation}`, queueArn(i.QueueUrl), "the CLI's temporary queue (its ARN, the rule's permission to send, its age; deleted on exit)")];
+    case 'SQS:ListQueues':
+      return [one('sqs:ListQueues', '*', 'the CLI finds temporary queues killed CLIs left')];
+    case 'EventBridge:PutRule':
+    case 'EventBridge:RemoveTargets':
+    case 'EventBridge:DeleteRule':
+      return [one(`events:${call.operation}`, rule(i.EventBusName, i.Name ?? i.Rule), "the CLI's temporary rule (created, renewed, removed on exit; or a killed CLI's)")];
+    case 'EventBridge:PutTargets': {
+      const targets = ((i.Targets as { Arn?: string }[] | undefined) ?? []).map((t) => local(String(t.Arn)));
+      return [one('events:PutTargets', rule(i.EventBusName, i.Rule), "the CLI's temporary rule feeds its own queue", { 'events:TargetArn': targets })];
+    }
+    case 'EventBridge:ListRules':
+      return [one('events:ListRules', '*', 'the CLI finds temporary rules killed CLIs left')];
+    case 'EventBridge:DescribeEventBus':
+      return [one('events:DescribeEventBus', busArn(i.Name), 'replay: the bus to replay onto')];
+    case 'EventBridge:DescribeArchive':
+      return [one('events:DescribeArchive', `arn:aws:events:${region}:${a.cicd}:archive/${String(i.ArchiveName)}`, 'replay: the archive')];
+    case 'EventBridge:StartReplay':
+    case 'EventBridge:DescribeReplay':
+      return [one(`events:${call.operation}`, `arn:aws:events:${region}:${a.cicd}:replay/${String(i.ReplayName)}`, 'replay: re-sends the archive onto the bus')];
     case 'SQS:GetQueueUrl':
       return [one('sqs:GetQueueUrl', `arn:aws:sqs:${region}:${a.cicd}:${String(i.QueueName)}`, 'finds a queue by name')];
     case 'EventBridge:PutEvents': {
       const entries = (i.Entries as { EventBusName?: string; Source?: string; DetailType?: string }[]) ?? [];
-      const bus = entries[0]?.EventBusName ?? 'default';
-      const arn = bus.startsWith('arn:') ? local(bus) : `arn:aws:events:${region}:${a.cicd}:event-bus/${bus}`;
+      const bus = entries[0]?.EventBusName;
+      const why = { scheduler: 'Scheduler publishes an automatic undeploy', deployer: 'the CLI publishes a client command' }[call.principal as string] ?? 'publishes lifecycle events';
       return [
         {
-          ...one('events:PutEvents', arn, call.principal === 'scheduler' ? 'Scheduler publishes an automatic undeploy' : 'publishes lifecycle events', {
+          ...one('events:PutEvents', busArn(bus), why, {
             'events:source': [...new Set(entries.map((e) => e.Source ?? ''))],
             'events:detail-type': [...new Set(entries.map((e) => e.DetailType ?? ''))],
           }),
