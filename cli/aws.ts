@@ -42,15 +42,18 @@ export class Aws {
   ledger = () =>
     this.client('ledger', () => DynamoDBDocumentClient.from(new DynamoDBClient(this.config), { marshallOptions: { removeUndefinedValues: true } }));
 
-  /** An ELBv2 client in a workload account, through a role there (as the handlers do). */
-  async elbAs(roleArn: string): Promise<ElasticLoadBalancingV2Client> {
-    const out = await this.sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'deployomat-cli-status', DurationSeconds: 900 }));
+  /** Client settings acting through `roleArn` (assumed with the CLI's credentials), or as the CLI itself. */
+  async configAs(roleArn: string | undefined, sessionName: string) {
+    if (!roleArn) return this.config;
+    const out = await this.sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 900 }));
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`STS returned no credentials for ${roleArn}`);
-    return new ElasticLoadBalancingV2Client({
-      ...this.config,
-      credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
-    });
+    return { ...this.config, credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } };
+  }
+
+  /** An ELBv2 client in a workload account, through a role there (as the handlers do). */
+  async elbAs(roleArn: string): Promise<ElasticLoadBalancingV2Client> {
+    return new ElasticLoadBalancingV2Client(await this.configAs(roleArn, 'deployomat-cli-status'));
   }
 
   /** The region the clients use (for messages); never throws. */

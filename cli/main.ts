@@ -11,6 +11,7 @@ import { Aws, type GlobalOptions } from './aws';
 import { cancel } from './commands/cancel';
 import { deploy } from './commands/deploy';
 import { history } from './commands/history';
+import { importOriginal } from './commands/import';
 import { replay } from './commands/replay';
 import { steer } from './commands/rollout';
 import { status } from './commands/status';
@@ -19,6 +20,7 @@ import { watch } from './commands/watch';
 import { println, type Context, type Io } from './context';
 import { CliError, EXIT } from './errors';
 import { collect } from './options';
+import { ORIGINAL_TABLE } from '../domain/original';
 
 type Action<O> = (ctx: Context, opts: O) => Promise<number>;
 
@@ -108,6 +110,19 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--archive <name>', 'archive name (default: <bus>-archive)')
     .option('--name <name>', 'replay name (default: replay-<timestamp>)')
     .action(action(replay));
+
+  program
+    .command('import')
+    .description("Hand services over from the original Deployomat (run once, by an operator with their own credentials)")
+    .option('--original-table <name>', "the original's DynamoDB table", ORIGINAL_TABLE)
+    .option('--account <slug>', 'only this account')
+    .option('--service <name>', 'only this service (with --account)')
+    .option('--dry-run', 'print what would be imported and what is refused, and why; change nothing')
+    .option('--meta-role-arn <arn>', 'role to read the account registry with, when it is in another account')
+    .option('--workload-role-arn <arn>', "an operator's role in the workload account (Deployomat's own roles may not retag)")
+    .option('--scheduler-role-arn <arn>', "the installation's scheduler role: needed to move the original's automatic undeploys")
+    .option('--deployomat-service-name <name>', 'the Managed tag value and role name both installations use', 'deployomat')
+    .action(action(importOriginal));
 
   key(program.command('watch').description('Follow a running deploy (the output of deploy --wait)').argument('<deploy-id>', 'the deploy id'))
     .action(async (deployId: string, _opts: unknown, cmd: Command) => {

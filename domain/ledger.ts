@@ -385,6 +385,54 @@ export class Ledger {
   }
 
   /**
+   * Adopts a service another deployer (the original Deployomat) put in production: its item at
+   * rest in `Completed`, with `request.Production` as the production a finish or an undeploy may
+   * delete, and a history record of the hand-over. Only where the ledger has no production and
+   * nothing runs (or where this very import already wrote it); false when that is not so.
+   */
+  async adopt(key: ServiceKey, request: DeployRequest & { Production: ProductionRecord }, undeployState: 'allow' | ''): Promise<boolean> {
+    const now = new Date().toISOString();
+    const item: ServiceState = {
+      ...key,
+      ActiveDeployId: request.DeployId,
+      Phase: 'Completed',
+      Seq: 0,
+      DeployAsgName: '',
+      ProductionAsgName: request.Production.AsgName,
+      UndeployState: undeployState,
+      Request: request,
+      Outbox: [],
+      OutboxCause: request.DeployId,
+      UpdatedAt: now,
+    };
+    const { finished, finishedValues } = finishedPhases();
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: { pk: pk(key), sk: SERVICE_SK, ...item },
+                ConditionExpression:
+                  `attribute_not_exists(pk) OR (#phase IN (${finished}) AND #deployAsg = :empty AND #prodAsg = :empty AND #undeploy <> :undeploying) ` +
+                  'OR (#active = :me AND #prodAsg = :prod)',
+                ExpressionAttributeNames: { '#phase': 'Phase', '#deployAsg': 'DeployAsgName', '#prodAsg': 'ProductionAsgName', '#undeploy': 'UndeployState', '#active': 'ActiveDeployId' },
+                ExpressionAttributeValues: { ...finishedValues, ':empty': '', ':undeploying': 'undeploying', ':me': request.DeployId, ':prod': request.Production.AsgName },
+              },
+            },
+            { Put: { TableName: this.table, Item: { ...deploymentRecord(key, request, 'Completed', now), Result: 'Imported', FinishedAt: now } } },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
    * Opens the service's dry-run window for `window` unless one is open at `now` (epoch ms): one
    * conditional write, so of two dry runs at once only one opens it. When it was open, the dry run
    * that holds it, as DynamoDB returns it with the failed condition (undefined if it did not).

@@ -5,6 +5,7 @@ import {
   ResourceNotFoundException,
   UpdateScheduleCommand,
   type CreateScheduleCommandInput,
+  type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { createHash } from 'node:crypto';
 import { CLIENT_SOURCE } from '../events/client';
@@ -25,26 +26,39 @@ export function automaticUndeployName(key: ServiceKey): string {
 }
 
 export async function scheduleAutomaticUndeploy(cp: ControlPlane, cfg: Config, key: ServiceKey, minutes: number): Promise<void> {
+  const target = { group: cfg.scheduleGroup, busArn: cfg.busArn, roleArn: cfg.schedulerRoleArn };
+  await scheduleAutomaticUndeployAt(cp.scheduler, target, key, new Date(Date.now() + minutes * 60_000));
+}
+
+/** Where a schedule publishes, as whom: the installation's group, bus and scheduler role. */
+export interface UndeployScheduleTarget {
+  group: string;
+  busArn: string;
+  roleArn: string;
+}
+
+/** Creates (or moves) the service's automatic undeploy to `at`. */
+export async function scheduleAutomaticUndeployAt(scheduler: SchedulerClient, target: UndeployScheduleTarget, key: ServiceKey, at: Date): Promise<void> {
   const input: CreateScheduleCommandInput = {
     Name: automaticUndeployName(key),
-    GroupName: cfg.scheduleGroup,
-    ScheduleExpression: atExpression(new Date(Date.now() + minutes * 60_000)),
+    GroupName: target.group,
+    ScheduleExpression: atExpression(at),
     ScheduleExpressionTimezone: 'UTC',
     FlexibleTimeWindow: { Mode: 'OFF' },
     ActionAfterCompletion: 'DELETE',
     Description: `Automatic undeploy of ${key.ServiceName} in ${key.AccountCanonicalSlug}`,
     Target: {
-      Arn: cfg.busArn,
-      RoleArn: cfg.schedulerRoleArn,
+      Arn: target.busArn,
+      RoleArn: target.roleArn,
       EventBridgeParameters: { DetailType: 'UndeployRequested', Source: CLIENT_SOURCE },
       Input: JSON.stringify({ ...key, UndeployConfig: { OnConcurrentDeploy: 'fail' } }),
     },
   };
   try {
-    await cp.scheduler.send(new CreateScheduleCommand(input));
+    await scheduler.send(new CreateScheduleCommand(input));
   } catch (err) {
     if (!(err instanceof ConflictException)) throw err;
-    await cp.scheduler.send(new UpdateScheduleCommand(input)); // an earlier deploy's: move it
+    await scheduler.send(new UpdateScheduleCommand(input)); // an earlier deploy's: move it
   }
 }
 

@@ -7,6 +7,7 @@ import {
   DescribePoliciesCommand,
   DescribeWarmPoolCommand,
   EnableMetricsCollectionCommand,
+  paginateDescribeAutoScalingGroups,
   PutScalingPolicyCommand,
   PutWarmPoolCommand,
   UpdateAutoScalingGroupCommand,
@@ -14,11 +15,27 @@ import {
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { DeployFailure } from '../errors';
-import { DEPLOY_ID_TAG, mergeTags, tagValue, type Tag } from './tags';
+import { isDeployAsgName } from '../original';
+import { DEPLOY_ID_TAG, MANAGED_TAG, mergeTags, tagValue, type Tag } from './tags';
 
 export async function describeAsg(autoscaling: AutoScalingClient, name: string): Promise<AutoScalingGroup | undefined> {
   const out = await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
   return out.AutoScalingGroups?.[0];
+}
+
+/**
+ * Deploy groups of `service` that the original Deployomat left running: named `<service>-<UTC
+ * timestamp>` and tagged `Managed=<deployomat service name>` as it tags them, without the deploy
+ * id every group of ours carries.
+ */
+export async function originalDeployGroups(autoscaling: AutoScalingClient, service: string, managed: string): Promise<AutoScalingGroup[]> {
+  const found: AutoScalingGroup[] = [];
+  for await (const page of paginateDescribeAutoScalingGroups({ client: autoscaling }, { Filters: [{ Name: `tag:${MANAGED_TAG}`, Values: [managed] }] })) {
+    for (const g of page.AutoScalingGroups ?? []) {
+      if (isDeployAsgName(service, g.AutoScalingGroupName ?? '') && tagValue(g.Tags, DEPLOY_ID_TAG) === undefined) found.push(g);
+    }
+  }
+  return found;
 }
 
 export interface CloneAsgArgs {

@@ -7,11 +7,12 @@ import { publish } from '../../events/publish';
 import { assumeRole, ssmClient, workloadClients, workloadCredentials, type WorkloadClients } from '../aws/clients';
 import { iamClient, instanceProfileName, instanceProfileRoles } from '../aws/instance-roles';
 import { listenerArns, resolveAccount, type Account } from '../aws/accounts';
-import { cloneAsg, describeAsg, inServiceCount, productionCapacity, setMinSize } from '../aws/auto-scaling';
+import { cloneAsg, describeAsg, inServiceCount, originalDeployGroups, productionCapacity, setMinSize } from '../aws/auto-scaling';
+import { importCommand } from '../original';
 import { assertImageAllowed, newestImageByPrefix } from '../aws/images';
 import { createImageVersion, describeLaunchSource, resolveExistingVersion } from '../aws/launch-template';
 import { elbTagsOf } from '../aws/elb-tags';
-import { foreignLiveRules, listListenerRules, planRules, prepareRules, type ListedRules } from '../aws/listener-rules';
+import { foreignLiveRules, forwardTargets, listListenerRules, planRules, prepareRules, type ListedRules } from '../aws/listener-rules';
 import { deployTags, OWNER_TAG, ownerOf, tagQuotaProblem, tagValue } from '../aws/tags';
 import { launchOwnershipProblems } from '../ownership';
 import { cloneTargetGroup } from '../aws/target-groups';
@@ -223,13 +224,19 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
     requireOwnerTags: ctx.cfg.requireOwnerTags,
   });
   let rules: ListedRules | undefined;
-  if (listeners.length && template.TargetGroupARNs?.length) {
-    rules = await listListenerRules(workload.elb, listeners);
+  if (listeners.length && template.TargetGroupARNs?.length) rules = await listListenerRules(workload.elb, listeners);
+  if (!production) {
+    // Nothing recorded here: a service the original Deployomat still runs must be imported first,
+    // or this deploy would run beside it and leave its group serving (or idle) for ever.
+    const original = await originalDeployGroups(workload.autoscaling, input.ServiceName, ctx.cfg.serviceName);
+    if (original.length) throw new RejectedError([originalStillDeployed(input, original, rules)]);
+  }
+  if (rules) {
     // A live rule at this service's priority that is another's would be re-weighted: its traffic taken.
     problems.push(
       ...(await foreignLiveRules(workload.elb, {
         listed: rules,
-        templateTargetGroupArns: template.TargetGroupARNs,
+        templateTargetGroupArns: template.TargetGroupARNs ?? [],
         owner: ownerOf(input),
         productionTargetGroupArns: production?.TargetGroupArns ?? [],
       })),
@@ -237,6 +244,18 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
   }
   if (problems.length) throw new RejectedError(problems);
   return { account, workload, template, launchTemplateId, listeners, amiId, existingVersion, sourceVersion: source.version, allowUndeploy, alarms, rules };
+}
+
+/** Why a deploy of a service the original Deployomat still runs is rejected, and what to do. */
+function originalStillDeployed(key: DeployRequested, groups: AutoScalingGroup[], rules: ListedRules | undefined): string {
+  const names = groups.map((g) => g.AutoScalingGroupName!);
+  const groupArns = new Set(groups.flatMap((g) => g.TargetGroupARNs ?? []));
+  const live = [...(rules?.values() ?? [])].flat().filter((r) => !r.IsDefault && r.Actions?.some((a) => forwardTargets(a).some((t) => groupArns.has(t.arn))));
+  const serving = live.length ? `; live rule ${live.map((r) => `${r.RuleArn} (priority ${r.Priority})`).join(', ')} forwards to it` : '';
+  return (
+    `${key.ServiceName} in ${key.AccountCanonicalSlug} is still deployed by the original Deployomat: Auto Scaling group ${names.join(', ')}${serving}. ` +
+    `A deploy now would run beside it and leave it behind: hand the service over first with \`${importCommand(key)}\` (docs/MIGRATING.md), then deploy again. Nothing was changed.`
+  );
 }
 
 /** Seq 0 → 1: create (or adopt) every resource of the deploy, then wait for health. */

@@ -56,6 +56,8 @@ function callerOf(stack: string): 'handler' | 'runtime' | 'cli' | 'other' {
     if (!file.startsWith(REPO) || file.includes('/node_modules/') || file.endsWith('/test/helpers/iam-calls.ts')) continue;
     const rel = file.slice(REPO.length);
     if (rel.startsWith('infra/local/runtime')) return 'runtime';
+    // The import runs with an operator's own credentials (README), not a role of Deployomat's.
+    if (stack.includes(`${REPO}cli/commands/import.ts`)) return 'other';
     // The CLI runs as the DeployerRole, not a handler, whatever module it calls.
     if (stack.includes(`${REPO}cli/`)) return 'cli';
     // The Slack notifier runs as its own role (SlackNotifier), not replayed here: test/infra/slack-trust.test.ts.
