@@ -9,7 +9,7 @@ import { startEmulator, type Emulator } from './emulator';
 import { LOCAL_ACCOUNT, LOCAL_REGION, startLocal } from './local-env';
 import { Observer } from './observer';
 import { describeEvent } from './progress';
-import { META_ROLE_ARN, seedAccount, seedService } from './seed';
+import { accountOf, MULTI_ACCOUNT, seedAccount, seedService, SINGLE_ACCOUNT } from './seed';
 import { synthLocalStack } from './shipped/local-stack';
 
 const { values: args } = parseArgs({
@@ -18,18 +18,25 @@ const { values: args } = parseArgs({
     port: { type: 'string' },
     prefix: { type: 'string', default: 'deployomat' },
     'no-seed': { type: 'boolean', default: false },
+    'single-account': { type: 'boolean', default: false },
+    'meta-role-arn': { type: 'string' },
     'initial-health-seconds': { type: 'string', default: '3' },
     bundles: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log(`Usage: npm run local -- [--endpoint URL | --port N] [--prefix NAME] [--no-seed] [--initial-health-seconds S] [--bundles]
+  console.log(`Usage: npm run local -- [--endpoint URL | --port N] [--prefix NAME] [--no-seed | --single-account] [--meta-role-arn ARN]
+                       [--initial-health-seconds S] [--bundles]
 
   --endpoint URL              attach to an already running emulator instead of starting one
   --port N                    port for the emulator this command starts (default: a free one)
   --prefix NAME               installation prefix: bus, queues, table names (default: deployomat)
-  --no-seed                   do not create the sample account, services and AMIs
+  --no-seed                   do not create the sample account, services and AMIs (use your own)
+  --single-account            seed everything in Deployomat's own account (registry included)
+                              instead of separate meta (111111111111) and workload (222222222222) ones
+  --meta-role-arn ARN         read the account registry through this role (default: the seed's
+                              meta role; with --no-seed, none: the registry is in this account)
   --initial-health-seconds S  new targets report 'initial' for S seconds (default: 3)
   --bundles                   run the esbuild bundles of the synthesized stack on Lambda's Node
                               (installed into .cache/ on first use), not the TypeScript sources`);
@@ -44,7 +51,10 @@ if (!args.endpoint) {
   emulator = await startEmulator({ port, initialHealthSeconds: Number(args['initial-health-seconds']) });
 }
 const endpoint = args.endpoint ?? emulator!.endpoint;
-const settings = { DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN, DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '5' };
+const layout = args['single-account'] ? SINGLE_ACCOUNT : MULTI_ACCOUNT;
+// A meta role only where there is one: the sample's own, or the one given (single-account setups have none).
+const metaRoleArn = args['meta-role-arn'] ?? (args['no-seed'] ? undefined : layout.metaRoleArn);
+const settings = { ...(metaRoleArn && { DEPLOYOMAT_META_ROLE_ARN: metaRoleArn }), DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '5' };
 // With --bundles the settings are construct props: the functions get them from the template.
 const local = await startLocal({
   endpoint,
@@ -56,7 +66,7 @@ const observer = await Observer.start(local.install.busName, 'local-watch');
 
 let example = '{"AccountCanonicalSlug":"<slug>","ServiceName":"<service>","AmiId":"ami-..."}';
 if (!args['no-seed']) {
-  const account = await seedAccount({ slug: 'acme-workload-dev' });
+  const account = await seedAccount({ slug: 'acme-workload-dev', layout });
   const web = await seedService(account, { service: 'storefront', web: true, amis: ['storefront-v1', 'storefront-v2'] });
   const worker = await seedService(account, { service: 'worker', web: false, priority: 20, amis: ['worker-v1'] });
   example = JSON.stringify({ AccountCanonicalSlug: 'acme-workload-dev', ServiceName: 'storefront', AmiId: web.amis['storefront-v1'] });
@@ -70,7 +80,8 @@ console.log(`
 Deployomat is running locally.
   endpoint   ${endpoint}
   region     ${LOCAL_REGION}
-  account    ${LOCAL_ACCOUNT} (Deployomat), meta 111111111111, workload 222222222222
+  account    ${LOCAL_ACCOUNT} (Deployomat)${args['no-seed'] ? '' : `, workload ${accountOf(layout.deployRoleArn)}`}
+  registry   ${metaRoleArn ? `through ${metaRoleArn}` : `in ${LOCAL_ACCOUNT} (no meta role)`}
   bus        ${local.install.busName}
   ledger     ${local.install.tableName}${local.install.slackTableName ? `\n  slack      ${local.install.slackTableName} (the notifier's messages)` : ''}
 

@@ -50,8 +50,25 @@ async function credentialsFor(roleArn: string, session: string): Promise<AwsCred
   return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken };
 }
 
-export async function workloadClients() {
-  const credentials = await credentialsFor(DEPLOY_ROLE_ARN, 'seed');
+/**
+ * Where the sample lives: the registry in a meta account (through a role) or in Deployomat's own
+ * account, and the workload role the registry names. The original's README allows both.
+ */
+export interface SeedLayout {
+  /** The registry's account, through this role; undefined: the account Deployomat runs in. */
+  metaRoleArn?: string;
+  /** The role `<prefix>/roles/deployomat` names: its account is the workload account. */
+  deployRoleArn: string;
+}
+export const MULTI_ACCOUNT: SeedLayout = { metaRoleArn: META_ROLE_ARN, deployRoleArn: DEPLOY_ROLE_ARN };
+/** Everything in Deployomat's own account (the emulator's default credentials, 123456789012). */
+export const SINGLE_ACCOUNT: SeedLayout = { deployRoleArn: `arn:aws:iam::123456789012:role/${ORG}/deployomat-deploy-access` };
+
+/** The layout's account ids, as `npm run local` prints them. */
+export const accountOf = (roleArn: string) => roleArn.split(':')[4]!;
+
+export async function workloadClients(layout: SeedLayout = MULTI_ACCOUNT) {
+  const credentials = await credentialsFor(layout.deployRoleArn, 'seed');
   return {
     ec2: new EC2Client({ credentials }),
     autoscaling: new AutoScalingClient({ credentials }),
@@ -61,8 +78,8 @@ export async function workloadClients() {
   };
 }
 
-export async function metaSsm() {
-  return new SSMClient({ credentials: await credentialsFor(META_ROLE_ARN, 'seed') });
+export async function metaSsm(layout: SeedLayout = MULTI_ACCOUNT) {
+  return layout.metaRoleArn ? new SSMClient({ credentials: await credentialsFor(layout.metaRoleArn, 'seed') }) : new SSMClient({});
 }
 
 export interface SeededAccount {
@@ -72,20 +89,22 @@ export interface SeededAccount {
   subnetIds: string[];
   listenerArn: string;
   loadBalancerArn: string;
+  layout: SeedLayout;
 }
 
 /** Registers the workload account in the meta account's registry and builds its network and ALB. */
-export async function seedAccount(opts: { slug: string; environment?: string; name?: string }): Promise<SeededAccount> {
+export async function seedAccount(opts: { slug: string; environment?: string; name?: string; layout?: SeedLayout }): Promise<SeededAccount> {
+  const layout = opts.layout ?? MULTI_ACCOUNT;
   const environment = opts.environment ?? 'development';
   const name = opts.name ?? opts.slug;
   const prefix = `/${ORG}/${environment}/${name}`;
-  const ssm = await metaSsm();
+  const ssm = await metaSsm(layout);
   const put = (Name: string, Value: string, Type: 'String' | 'StringList' = 'String') =>
     ssm.send(new PutParameterCommand({ Name, Value, Type, Overwrite: true }));
-  await put(`/omat/account_registry/${opts.slug}`, JSON.stringify({ prefix, name, environment, account_id: WORKLOAD_ACCOUNT }));
-  await put(`${prefix}/roles/deployomat`, DEPLOY_ROLE_ARN);
+  await put(`/omat/account_registry/${opts.slug}`, JSON.stringify({ prefix, name, environment, account_id: accountOf(layout.deployRoleArn) }));
+  await put(`${prefix}/roles/deployomat`, layout.deployRoleArn);
 
-  const { ec2, elb } = await workloadClients();
+  const { ec2, elb } = await workloadClients(layout);
   const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
   const subnetIds: string[] = [];
   for (const [i, az] of ['us-east-1a', 'us-east-1b'].entries()) {
@@ -103,7 +122,7 @@ export async function seedAccount(opts: { slug: string; environment?: string; na
       DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' } }],
     }),
   );
-  return { slug: opts.slug, prefix, vpcId, subnetIds, listenerArn: listener.Listeners![0]!.ListenerArn!, loadBalancerArn };
+  return { slug: opts.slug, prefix, vpcId, subnetIds, listenerArn: listener.Listeners![0]!.ListenerArn!, loadBalancerArn, layout };
 }
 
 export interface SeededService {
@@ -127,7 +146,7 @@ export async function seedService(
   account: SeededAccount,
   opts: { service: string; web: boolean; grpc?: boolean; priority?: number; minSize?: number; maxSize?: number; amis: string[]; unhealthy?: string[] },
 ): Promise<SeededService> {
-  const { ec2, autoscaling, elb, iam } = await workloadClients();
+  const { ec2, autoscaling, elb, iam } = await workloadClients(account.layout);
   const ownerTag = { Key: OWNER_TAG, Value: ownerOf({ AccountCanonicalSlug: account.slug, ServiceName: opts.service }) };
   const instanceProfile = await seedInstanceProfile(iam, opts.service, [ownerTag]);
   const amis: Record<string, string> = {};
@@ -216,7 +235,7 @@ export async function seedService(
       );
       grpcExemplarRuleArn = grpcRule.Rules![0]!.RuleArn!;
     }
-    const ssm = await metaSsm();
+    const ssm = await metaSsm(account.layout);
     await ssm.send(
       new PutParameterCommand({ Name: `${account.prefix}/config/${opts.service}/listener_arns`, Value: account.listenerArn, Type: 'StringList', Overwrite: true }),
     );
