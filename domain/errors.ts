@@ -9,8 +9,11 @@ export class DeployomatError extends Error {
  */
 export class RejectedError extends DeployomatError {
   override name = 'RejectedError';
-  constructor(readonly reasons: string[]) {
-    super(reasons.join('; '));
+  constructor(
+    readonly reasons: string[],
+    options?: ErrorOptions,
+  ) {
+    super(reasons.join('; '), options);
   }
 }
 

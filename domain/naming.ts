@@ -23,7 +23,7 @@ export function nextDeployTimestamp(now: Date, previous: string | undefined): st
   return deployTimestamp(prev && prev.getTime() + 1000 > now.getTime() ? new Date(prev.getTime() + 1000) : now);
 }
 
-/** ASG names allow 255 characters; the service name is at most 64 (events/names.ts). */
+/** ASG names allow 255 characters; the service name is at most 191 (events/names.ts). */
 export function asgName(service: string, timestamp: string): string {
   return `${service}-${timestamp}`;
 }

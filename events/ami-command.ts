@@ -6,6 +6,8 @@ import { stripUnprintable } from './text';
  */
 export type AmiCommand =
   | { kind: 'ami'; amiId: string }
+  /** `resolve:ssm:<parameter>[:<version or label>]`, as a launch template's ImageId accepts it. */
+  | { kind: 'ssm-parameter'; parameter: string }
   | { kind: 'name-prefix'; prefix: string }
   | { kind: 'launch-template'; version: LaunchTemplateVersionRef };
 
@@ -20,12 +22,22 @@ export type ParseResult = { ok: true; command: AmiCommand } | { ok: false; reaso
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 const NAME_PREFIX = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
 const POSITIVE_INT = /^[1-9][0-9]{0,8}$/;
+const NON_NEGATIVE_INT = /^(0|[1-9][0-9]{0,8})$/;
+/** SSM's parameter names (1-2048 of `[a-zA-Z0-9_.-/]`), with an optional `:<version>` or `:<label>` selector. */
+const SSM_PARAMETER = /^[a-zA-Z0-9_.\-/]{1,2048}(:[a-zA-Z0-9_.-]{1,100})?$/;
+const RESOLVE_SSM = 'resolve:ssm:';
 
 export function parseAmiCommand(value: string): ParseResult {
+  if (value.startsWith(RESOLVE_SSM)) {
+    const parameter = value.slice(RESOLVE_SSM.length);
+    return SSM_PARAMETER.test(parameter)
+      ? { ok: true, command: { kind: 'ssm-parameter', parameter } }
+      : { ok: false, reason: `resolve:ssm: needs an SSM parameter name (letters, digits, _ . - /), optionally :<version>, got "${clip(parameter)}"` };
+  }
   if (!value.startsWith('$')) {
     return AMI_ID.test(value)
       ? { ok: true, command: { kind: 'ami', amiId: value } }
-      : { ok: false, reason: `AmiId "${clip(value)}" is not an AMI id (ami-xxxxxxxx) or a $ command` };
+      : { ok: false, reason: `AmiId "${clip(value)}" is not an AMI id (ami-xxxxxxxx), resolve:ssm:<parameter> or a $ command` };
   }
   const colon = value.indexOf(':');
   const name = colon === -1 ? value : value.slice(0, colon);
@@ -50,7 +62,8 @@ function parseLaunchTemplateArg(arg: string | undefined): ParseResult {
   if (arg !== undefined && POSITIVE_INT.test(arg)) return ok({ kind: 'number', number: Number(arg) });
   if (arg?.startsWith('$LatestMinus:')) {
     const k = arg.slice('$LatestMinus:'.length);
-    if (POSITIVE_INT.test(k)) return ok({ kind: 'latest-minus', minus: Number(k) });
+    // The original takes 0 too ($LatestMinus:0 is $Latest).
+    if (NON_NEGATIVE_INT.test(k)) return ok({ kind: 'latest-minus', minus: Number(k) });
   }
   return { ok: false, reason: `$launchtemplate needs a version: a number, $Latest, $Default or $LatestMinus:<k>, got "${clip(arg ?? '')}"` };
 }

@@ -160,7 +160,8 @@ export function describeIssues(error: z.ZodError): string[] {
       // and names that would rewrite a terminal or reorder a Slack message (echoed in DeployRejected).
       const shown = issue.keys.slice(0, 10).map((k) => `"${stripUnprintable(k.slice(0, 64))}"`);
       const more = issue.keys.length > 10 ? ` and ${issue.keys.length - 10} more` : '';
-      return `${path ? `${path}: ` : ''}unknown field(s) ${shown.join(', ')}${more}`;
+      // The original Deployomat ignored them: say why this one does not (docs/MIGRATING.md).
+      return `${path ? `${path}: ` : ''}unknown field(s) ${shown.join(', ')}${more} (the original Deployomat ignored unknown fields; Deployomat refuses them, so a typo never deploys with defaults)`;
     }
     if (issue.code === 'invalid_type' && !path) return 'the event detail must be a JSON object';
     if (isMissing(issue)) return `${path} is required`;

@@ -1,4 +1,5 @@
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import { RejectedError } from '../errors';
 
 /** `$name-prefix:<prefix>`: the newest available AMI whose name starts with the prefix. */
@@ -43,4 +44,22 @@ export async function assertImageAllowed(ec2: EC2Client, amiId: string, owners: 
         "build it in an allowed account, or add its owner to the Deployomat construct's amiOwners",
     ]);
   }
+}
+
+/**
+ * `resolve:ssm:<parameter>`: the AMI id the parameter holds in the workload account, read before
+ * anything changes, so the image is checked like any other and the launch template version
+ * records the AMI that was checked (not the parameter, which may change before instances launch).
+ */
+export async function amiFromParameter(ssm: SSMClient, parameter: string): Promise<string> {
+  let value: string | undefined;
+  try {
+    value = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value;
+  } catch (err) {
+    if (!(err instanceof ParameterNotFound || (err as { name?: string }).name === 'ParameterVersionNotFound')) throw err;
+    throw new RejectedError([`AmiId resolve:ssm:${parameter}: there is no such SSM parameter in the workload account`], { cause: err });
+  }
+  const ami = value?.trim() ?? '';
+  if (!/^ami-[0-9a-f]{8,17}$/.test(ami)) throw new RejectedError([`AmiId resolve:ssm:${parameter}: the parameter holds "${ami.slice(0, 40)}", not an AMI id`]);
+  return ami;
 }

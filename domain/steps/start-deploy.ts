@@ -9,7 +9,7 @@ import { iamClient, instanceProfileName, instanceProfileRoles } from '../aws/ins
 import { listenerArns, resolveAccount, type Account } from '../aws/accounts';
 import { cloneAsg, describeAsg, inServiceCount, originalDeployGroups, productionCapacity, setMinSize } from '../aws/auto-scaling';
 import { importCommand } from '../original';
-import { assertImageAllowed, newestImageByPrefix } from '../aws/images';
+import { amiFromParameter, assertImageAllowed, newestImageByPrefix } from '../aws/images';
 import { createImageVersion, describeLaunchSource, resolveExistingVersion } from '../aws/launch-template';
 import { elbTagsOf } from '../aws/elb-tags';
 import { foreignLiveRules, forwardTargets, listListenerRules, planRules, prepareRules, type ListedRules } from '../aws/listener-rules';
@@ -197,6 +197,10 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
     case 'ami':
       await assertImageAllowed(workload.ec2, command.command.amiId, ctx.cfg.amiOwners, accountIdOf(account.roleArn));
       amiId = command.command.amiId;
+      break;
+    case 'ssm-parameter':
+      amiId = await amiFromParameter(ssmClient(credentials), command.command.parameter);
+      await assertImageAllowed(workload.ec2, amiId, ctx.cfg.amiOwners, accountIdOf(account.roleArn));
       break;
     case 'name-prefix':
       amiId = await newestImageByPrefix(workload.ec2, command.command.prefix, ctx.cfg.amiOwners);

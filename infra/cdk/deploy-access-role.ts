@@ -246,6 +246,18 @@ export class DeployAccessRole extends Construct {
     );
     addStatement(
       this.role,
+      {
+        sid: 'ReadImageParameters',
+        actions: ['ssm:GetParameter'],
+        resources: [
+          stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: '*' }),
+          stack.formatArn({ service: 'ssm', account: '', resource: 'parameter', resourceName: 'aws/service/*' }),
+        ],
+      },
+      'AmiId resolve:ssm:<parameter> (as a launch template takes it): start-deploy reads the AMI id the parameter holds, any name in this account or AWS\'s public ones, to check the image before anything changes. SecureString values stay encrypted (no kms:Decrypt).',
+    );
+    addStatement(
+      this.role,
       { sid: 'ReadOnlyDescribes', actions: [...DEPLOY_ROLE_DESCRIBE_ACTIONS], resources: ['*'] },
       'Read-only describes without resource-level permissions, or of resources found by name (listed in docs/INFRA.md).',
     );

@@ -160,7 +160,7 @@ export async function seedService(
   const firstAmi = amis[opts.amis[0]!]!;
   const lt = await ec2.send(
     new CreateLaunchTemplateCommand({
-      LaunchTemplateName: `${opts.service}-lt`,
+      LaunchTemplateName: `${opts.service.slice(0, 120)}-lt`,
       LaunchTemplateData: {
         ImageId: firstAmi,
         InstanceType: 't3.micro',
@@ -205,7 +205,7 @@ export async function seedService(
       new CreateRuleCommand({
         ListenerArn: account.listenerArn,
         Priority: (opts.priority ?? 10) + 40000,
-        Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [`${opts.service}.example.com`] } }],
+        Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [`${opts.service.slice(0, 100)}.example.com`] } }],
         Actions: [{ Type: 'forward', TargetGroupArn: templateTargetGroupArn }],
       }),
     );
@@ -227,7 +227,7 @@ export async function seedService(
           ListenerArn: account.listenerArn,
           Priority: (opts.priority ?? 10) + 1 + 40000,
           Conditions: [
-            { Field: 'host-header', HostHeaderConfig: { Values: [`${opts.service}.example.com`] } },
+            { Field: 'host-header', HostHeaderConfig: { Values: [`${opts.service.slice(0, 100)}.example.com`] } },
             { Field: 'path-pattern', PathPatternConfig: { Values: ['/grpc.*'] } },
           ],
           Actions: [{ Type: 'forward', TargetGroupArn: grpcTemplateTargetGroupArn }],
@@ -286,7 +286,8 @@ export async function seedService(
 
 /** The service's instance role under `/<org>/service-role/`, in an instance profile of the same name. */
 export async function seedInstanceProfile(iam: IAMClient, service: string, tags: { Key: string; Value: string }[]): Promise<string> {
-  const name = `${service}-instance`;
+  // IAM role names are at most 64 characters; service names may be longer.
+  const name = `${service.slice(0, 55)}-instance`;
   await iam.send(
     new CreateRoleCommand({
       RoleName: name,

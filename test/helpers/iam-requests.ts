@@ -155,8 +155,15 @@ export function iamRequests(call: RecordedCall, a: Accounts): IamRequest[] {
       if (Object.keys(tags).length) requests.push({ ...one('sts:TagSession', target, 'session tags (the service deployed; the environment)', context), resourcePolicy: { kind: 'trust', role: target } });
       return requests;
     }
-    case 'SSM:GetParameter':
-      return [one('ssm:GetParameter', `arn:aws:ssm:${region}:${call.principal === 'meta' ? a.meta : a.cicd}:parameter${String(i.Name)}`, 'the account registry')];
+    case 'SSM:GetParameter': {
+      // A `:<version>` or `:<label>` selector is not part of the ARN; AWS's public parameters have no account.
+      const name = String(i.Name).replace(/:[^/]*$/, '').replace(/^(?!\/)/, '/');
+      if (call.principal === 'deploy') {
+        const account = name.startsWith('/aws/service/') ? '' : w;
+        return [one('ssm:GetParameter', `arn:aws:ssm:${region}:${account}:parameter${name}`, 'AmiId resolve:ssm:<parameter>: the AMI id it holds, checked before anything changes')];
+      }
+      return [one('ssm:GetParameter', `arn:aws:ssm:${region}:${call.principal === 'meta' ? a.meta : a.cicd}:parameter${name}`, 'the account registry')];
+    }
 
     // --- the workload account (DeployAccessRole, one service per session)
     case 'Auto Scaling:DescribeAutoScalingGroups':

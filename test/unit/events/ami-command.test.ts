@@ -8,6 +8,25 @@ const reasonOf = (value: string): string => {
 };
 
 describe('Function: parseAmiCommand', () => {
+  describe('resolve:ssm: (as a launch template takes it)', () => {
+    it.each([
+      ['a path', 'resolve:ssm:/acme/web/ami', '/acme/web/ami'],
+      ["AWS's public parameter", 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64', '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64'],
+      ['a version', 'resolve:ssm:/acme/web/ami:3', '/acme/web/ami:3'],
+      ['a plain name', 'resolve:ssm:web-ami', 'web-ami'],
+    ])('accepts %s', (_label, value, parameter) => {
+      expect(parseAmiCommand(value)).toEqual({ ok: true, command: { kind: 'ssm-parameter', parameter } });
+    });
+
+    it.each([
+      ['no name', 'resolve:ssm:'],
+      ['a space', 'resolve:ssm:/a b'],
+      ['an empty selector', 'resolve:ssm:/a:'],
+    ])('rejects %s', (_label, value) => {
+      expect(reasonOf(value)).toMatch(/^resolve:ssm: needs an SSM parameter name/);
+    });
+  });
+
   describe('plain AMI ids', () => {
     it.each(['ami-12345678', 'ami-0123456789abcdef0', 'ami-deadbeef', 'ami-0a1b2c3d4e'])('accepts %s', (value) => {
       // Act
@@ -39,7 +58,7 @@ describe('Function: parseAmiCommand', () => {
     });
 
     it('quotes the rejected value in the reason', () => {
-      expect(reasonOf('ami-nope')).toBe('AmiId "ami-nope" is not an AMI id (ami-xxxxxxxx) or a $ command');
+      expect(reasonOf('ami-nope')).toBe('AmiId "ami-nope" is not an AMI id (ami-xxxxxxxx), resolve:ssm:<parameter> or a $ command');
     });
   });
 
@@ -93,6 +112,7 @@ describe('Function: parseAmiCommand', () => {
       ['123456789', { kind: 'number', number: 123456789 }],
       ['$Latest', { kind: 'latest' }],
       ['$Default', { kind: 'default' }],
+      ['$LatestMinus:0', { kind: 'latest-minus', minus: 0 }],
       ['$LatestMinus:1', { kind: 'latest-minus', minus: 1 }],
       ['$LatestMinus:3', { kind: 'latest-minus', minus: 3 }],
     ])('accepts version %s', (arg, version) => {
@@ -114,7 +134,6 @@ describe('Function: parseAmiCommand', () => {
       ['a 10-digit version', '$launchtemplate:1234567890'],
       ['lower-case $latest', '$launchtemplate:$latest'],
       ['lower-case $default', '$launchtemplate:$default'],
-      ['$LatestMinus:0', '$launchtemplate:$LatestMinus:0'],
       ['a negative $LatestMinus', '$launchtemplate:$LatestMinus:-1'],
       ['$LatestMinus with letters', '$launchtemplate:$LatestMinus:two'],
       ['$LatestMinus with an empty k', '$launchtemplate:$LatestMinus:'],
@@ -130,7 +149,7 @@ describe('Function: parseAmiCommand', () => {
     });
 
     it('quotes the rejected version in the reason', () => {
-      expect(reasonOf('$launchtemplate:$LatestMinus:0')).toContain('got "$LatestMinus:0"');
+      expect(reasonOf('$launchtemplate:$LatestMinus:x')).toContain('got "$LatestMinus:x"');
     });
   });
 

@@ -109,8 +109,8 @@ describe('Schema: DeployRequested', () => {
       ['AutomaticUndeployMinutes 0', { AutomaticUndeployMinutes: 0 }, 'DeployConfig.AutomaticUndeployMinutes: must be positive'],
       ['a fractional AutomaticUndeployMinutes', { AutomaticUndeployMinutes: 1.5 }, 'DeployConfig.AutomaticUndeployMinutes: must be a whole number of minutes'],
       ['AutomaticUndeployMinutes over a year', { AutomaticUndeployMinutes: 525601 }, 'DeployConfig.AutomaticUndeployMinutes: must be at most 525600 (a year)'],
-      ['an unknown key', { BakeTme: 60 }, 'DeployConfig: unknown field(s) "BakeTme"'],
-      ['two unknown keys', { Foo: 1, Bar: 2 }, 'DeployConfig: unknown field(s) "Foo", "Bar"'],
+      ['an unknown key', { BakeTme: 60 }, 'DeployConfig: unknown field(s) "BakeTme" (the original Deployomat ignored unknown fields; Deployomat refuses them, so a typo never deploys with defaults)'],
+      ['two unknown keys', { Foo: 1, Bar: 2 }, 'DeployConfig: unknown field(s) "Foo", "Bar" (the original Deployomat ignored unknown fields; Deployomat refuses them, so a typo never deploys with defaults)'],
     ])('rejects %s', (_label, config, reason) => {
       // Act
       const reasons = reasonsFor(withConfig(config));
@@ -168,7 +168,7 @@ describe('Schema: DeployRequested', () => {
     });
 
     it('rejects an unknown top-level key', () => {
-      expect(reasonsFor({ ...valid, Region: 'us-east-1' })).toStrictEqual(['unknown field(s) "Region"']);
+      expect(reasonsFor({ ...valid, Region: 'us-east-1' })).toStrictEqual(['unknown field(s) "Region" (the original Deployomat ignored unknown fields; Deployomat refuses them, so a typo never deploys with defaults)']);
     });
 
     it('rejects an invalid AmiId with the parser reason', () => {
@@ -188,10 +188,14 @@ describe('Schema: DeployRequested', () => {
     });
   });
 
-  describe.each(['AccountCanonicalSlug', 'ServiceName'])('%s', (field) => {
+  // The original accepts longer service names than account slugs: up to what AWS's names and tags allow.
+  describe.each([
+    ['AccountCanonicalSlug', 64],
+    ['ServiceName', 191],
+  ] as const)('%s', (field, max) => {
     it.each([
       ['one character', 'a'],
-      ['64 characters', 'a'.repeat(64)],
+      [`${max} characters`, 'a'.repeat(max)],
       ['dots, dashes and underscores', 'my.svc_name-2'],
       ['a trailing dot', 'web.'],
     ])('accepts %s', (_label, value) => {
@@ -206,15 +210,13 @@ describe('Schema: DeployRequested', () => {
       ['only dots', '..'],
       ['a path escape', '../x'],
       ['a space', 'my service'],
-      ['65 characters', 'a'.repeat(65)],
+      [`${max + 1} characters`, 'a'.repeat(max + 1)],
       ['a leading dot', '.web'],
       ['a leading underscore', '_x'],
       ['a leading dash', '-x'],
       ['a colon', 'a:b'],
     ])('rejects %s', (_label, value) => {
-      expect(reasonsFor({ ...valid, [field]: value })).toStrictEqual([
-        `${field}: must be 1-64 characters of A-Z a-z 0-9 . _ - (no "/" or "..")`,
-      ]);
+      expect(reasonsFor({ ...valid, [field]: value })).toStrictEqual([`${field}: must be 1-${max} characters of A-Z a-z 0-9 . _ - (no "/" or "..")`]);
     });
   });
 
@@ -246,7 +248,7 @@ describe('Schema: DeployRequested', () => {
       // Prepare
       const detail = {
         AccountCanonicalSlug: '../other',
-        ServiceName: 'a'.repeat(65),
+        ServiceName: 'a'.repeat(192),
         AmiId: 'ami-nope',
         DeployId: 'x',
         DeployConfig: {
@@ -276,8 +278,8 @@ describe('Schema: DeployRequested', () => {
           'DeployConfig.WaitPerStep: must be a number of seconds',
           'DeployConfig.HealthTimeout: must be a number of seconds',
           'DeployConfig.OnConcurrentDeploy: must be "fail" or "rollback"',
-          'DeployConfig: unknown field(s) "Extra"',
-          'unknown field(s) "Unexpected"',
+          'DeployConfig: unknown field(s) "Extra" (the original Deployomat ignored unknown fields; Deployomat refuses them, so a typo never deploys with defaults)',
+          'unknown field(s) "Unexpected" (the original Deployomat ignored unknown fields; Deployomat refuses them, so a typo never deploys with defaults)',
         ]),
       );
     });
