@@ -141,6 +141,24 @@ describe('Switching from the original Deployomat: import (emulator)', () => {
     expect((await findLeftovers(t.local.install, [t.account.listenerArn])).filter((l) => !stillTheOriginals.test(l))).toEqual([]);
   });
 
+  it('undeploys a service imported with the undeploy allowed: its ASG, target group and live rule deleted', async () => {
+    // Prepare
+    const legacy = await seedService(t.account, { service: 'legacy', web: true, priority: 40, amis: ['legacy-v01'] });
+    const left = await seedOriginalService(t.account, legacy, { timestamp: '20260101T160000Z', capacity: 1 });
+    expect((await cli([...importArgs(), '--account', slug, '--service', 'legacy'])).code).toBe(0);
+
+    // Act
+    const id = await t.send('UndeployRequested', key('legacy'));
+    const outcome = await t.observer.undeployOutcome(id, 60_000);
+
+    // Assess
+    expect(outcome.detailType, JSON.stringify(outcome.detail)).toBe('UndeployCompleted');
+    const after = await snapshotService('legacy', t.account.listenerArn, legacy.launchTemplateId);
+    expect(after.asgs.map((g) => g.AutoScalingGroupName)).not.toContain(left.asgName);
+    expect(after.targetGroups).toEqual([]);
+    expect(after.rules.map((r) => r.priority)).not.toContain('40');
+  });
+
   it("respects the original's undeploy safety: a service imported without it is not undeployed", async () => {
     // Prepare: a non-web service the original deployed to production without AllowUndeploy.
     const worker = await seedService(t.account, { service: 'worker', web: false, amis: ['worker-v01'] });
