@@ -11,8 +11,8 @@ import { deadlineTimer } from '../deadline';
 import { assertNoAlarms } from '../gates';
 
 /**
- * BakeElapsed → the new group becomes production: its min size returns to the template's
- * `<org>:min_size`, the deployed launch template version becomes the default, the previous
+ * BakeElapsed → the new group becomes production: its min size returns to the service's
+ * (`<org>:min_size`, else the template's min size: domain/sizes.ts), the deployed launch template version becomes the default, the previous
  * production ASG and its target group are deleted, and the automatic undeploy is (re)scheduled
  * or removed → DeployCompleted.
  */
