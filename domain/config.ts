@@ -4,6 +4,14 @@ import { ConfigError } from './errors';
 /** In `DEPLOYOMAT_AMI_OWNERS`: the account Deployomat runs in (read from its bus ARN). */
 export const INSTALLATION_ACCOUNT_OWNER = 'deployomat-account';
 
+/**
+ * The AMI owners when none are configured, here and in the CDK construct (`amiOwners`): the
+ * workload account, and Deployomat's own account — where the original's `$name-prefix:` looks by
+ * default (its `ami_owner_account_ids` defaults to the account it is installed in), since AMIs are
+ * usually built there and shared with the workload accounts.
+ */
+export const DEFAULT_AMI_OWNERS: readonly string[] = ['self', INSTALLATION_ACCOUNT_OWNER];
+
 /** The handlers' configuration, from environment variables set by the CDK stack or the local runtime. */
 const Env = z.object({
   DEPLOYOMAT_BUS_NAME: z.string().min(1),
@@ -28,7 +36,7 @@ const Env = z.object({
    * `$name-prefix:` (comma-separated: account ids, `self` = the workload account, `amazon`,
    * `deployomat-account` = the account Deployomat runs in).
    */
-  DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default(`self,${INSTALLATION_ACCOUNT_OWNER}`),
+  DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default(DEFAULT_AMI_OWNERS.join(',')),
   /**
    * `true`: a service's launch template and instance roles must carry its owner tag
    * (`DeployomatService=<account slug>/<service>`), checked before a deploy creates anything.

@@ -14,7 +14,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
-import { INSTALLATION_ACCOUNT_OWNER } from '../../domain/config';
+import { DEFAULT_AMI_OWNERS } from '../../domain/config';
 import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
 import {
   coreHandlers,
@@ -116,7 +116,7 @@ export interface DeployomatProps {
    * Owners an AMI must have to be deployed — explicit AMI ids and `$launchtemplate:` versions
    * included (DeployRejected otherwise) — and the owners `$name-prefix:` searches: account ids,
    * `self` (the workload account), `amazon`, `deployomat-account` (this stack's account).
-   * @default ['self', 'deployomat-account']
+   * @default ['self', 'deployomat-account'] (`DEFAULT_AMI_OWNERS`, the handlers' own default)
    */
   readonly amiOwners?: readonly string[];
   /**
@@ -741,8 +741,7 @@ export class Deployomat extends Construct {
   }
 
   private handlerEnvironment(props: DeployomatProps): Record<string, string> {
-    // The handlers' default (domain/config.ts): the workload account and Deployomat's own.
-    const amiOwners = props.amiOwners ?? ['self', INSTALLATION_ACCOUNT_OWNER];
+    const amiOwners = props.amiOwners ?? DEFAULT_AMI_OWNERS;
     if (amiOwners.length === 0) throw new Error('amiOwners must name at least one owner (an account id, self or amazon)');
     const seconds = (name: string, value: Duration | undefined, fallback: Duration, min: number, max = Infinity) => {
       const n = (value ?? fallback).toSeconds({ integral: false });
