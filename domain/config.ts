@@ -12,6 +12,9 @@ export const INSTALLATION_ACCOUNT_OWNER = 'deployomat-account';
  */
 export const DEFAULT_AMI_OWNERS: readonly string[] = ['self', INSTALLATION_ACCOUNT_OWNER];
 
+/** `sts:ExternalId` values STS accepts: 2-1224 characters of `[\w+=,.@:/-]`. */
+export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+
 /** The handlers' configuration, from environment variables set by the CDK stack or the local runtime. */
 const Env = z.object({
   DEPLOYOMAT_BUS_NAME: z.string().min(1),
@@ -29,6 +32,12 @@ const Env = z.object({
    * session tag when assuming the meta role, which scopes what it may read by it.
    */
   DEPLOYOMAT_ENVIRONMENT: z.string().min(1).optional(),
+  /**
+   * The external id the handlers pass when they assume the meta and workload roles (the original's
+   * `ROLE_EXTERNAL_ID`), for roles whose trust requires one (`externalId` of MetaAccessRole and
+   * DeployAccessRole). Unset: none is passed.
+   */
+  DEPLOYOMAT_ROLE_EXTERNAL_ID: z.string().regex(EXTERNAL_ID_PATTERN).optional(),
   /** The name under which workload roles are registered and resources are tagged `Managed`. */
   DEPLOYOMAT_SERVICE_NAME: z.string().min(1).default('deployomat'),
   /**
@@ -82,6 +91,7 @@ export interface Config {
   schedulerRoleArn: string;
   metaRoleArn?: string;
   environment?: string;
+  roleExternalId?: string;
   serviceName: string;
   amiOwners: string[];
   requireOwnerTags: boolean;
@@ -112,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerRoleArn: e.DEPLOYOMAT_SCHEDULER_ROLE_ARN,
     metaRoleArn: e.DEPLOYOMAT_META_ROLE_ARN,
     environment: e.DEPLOYOMAT_ENVIRONMENT,
+    roleExternalId: e.DEPLOYOMAT_ROLE_EXTERNAL_ID,
     serviceName: e.DEPLOYOMAT_SERVICE_NAME,
     amiOwners: e.DEPLOYOMAT_AMI_OWNERS.split(',')
       .map((s) => s.trim())

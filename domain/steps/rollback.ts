@@ -126,7 +126,7 @@ async function restoreAll(w: WorkloadClients, state: ServiceState, groups: { Arn
 /** RollbackStarted → every rule back on production → TrafficRestored, and the drain timer. */
 export async function restoreTraffic(ctx: StepContext, d: Detail<'RollbackStarted'>): Promise<void> {
   await runStep(ctx, d, async (state): Promise<StepOutcome> => {
-    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId, state);
+    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId, state, ctx.cfg.roleExternalId);
     const groups = await targetGroupsOf(w, state);
     const result = await restoreAll(w, state, groups);
     // ALB rule changes take a moment everywhere, and requests in flight should finish first. A
@@ -151,7 +151,7 @@ export async function restoreTraffic(ctx: StepContext, d: Detail<'RollbackStarte
  */
 export async function finishRollback(ctx: StepContext, d: Detail<'DrainElapsed'>): Promise<void> {
   await runStep(ctx, d, async (state): Promise<StepOutcome> => {
-    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId, state);
+    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId, state, ctx.cfg.roleExternalId);
     const groups = await targetGroupsOf(w, state);
     await restoreAll(w, state, groups);
     await deleteOwnedAsg(w.autoscaling, state.Plan?.AsgName ?? asgName(state.ServiceName, state.Request.Timestamp), state.ActiveDeployId, {

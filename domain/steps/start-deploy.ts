@@ -145,6 +145,7 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
     ? await assumeRole({
         roleArn: ctx.cfg.metaRoleArn,
         sessionName: deployId,
+        externalId: ctx.cfg.roleExternalId,
         tags: ctx.cfg.environment ? { Environment: ctx.cfg.environment } : undefined,
       })
     : undefined;
@@ -159,7 +160,7 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
       `DeployConfig.AutomaticUndeployMinutes needs undeploys to be allowed; ${account.slug} is a ${account.environment} account, so set DeployConfig.AllowUndeploy to true`,
     );
   }
-  const credentials = await workloadCredentials(account.roleArn, deployId, input);
+  const credentials = await workloadCredentials(account.roleArn, deployId, input, ctx.cfg.roleExternalId);
   const workload = workloadClients(credentials);
   const template = await describeAsg(workload.autoscaling, templateAsgName(input.ServiceName));
   if (!template) reasons.push(`Could not load ${templateAsgName(input.ServiceName)}. Is ServiceName correct?`);

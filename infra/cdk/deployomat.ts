@@ -28,7 +28,7 @@ import {
   type ResourceNames,
 } from '../../events/topology';
 import { BusAuditTrail } from './audit-trail';
-import { addStatement, assertOrganizationId, assertPrefix, assertSegment, DEFAULT_HANDLER_RUNTIME, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
+import { addStatement, assertExternalId, assertOrganizationId, assertPrefix, assertSegment, DEFAULT_HANDLER_RUNTIME, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
 import { HandlerQueue } from './handler-queue';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
 
@@ -83,6 +83,14 @@ export interface DeployomatProps {
    * @default none: the handlers read the registry in this account with their own role
    */
   readonly metaRoleArn?: string;
+  /**
+   * The external id the handlers pass when they assume the meta role and the workload roles (the
+   * original's `external_id`): give the same value as `externalId` to `MetaAccessRole` and each
+   * `DeployAccessRole`, whose trust then requires it. Not a secret (it is in the functions'
+   * environment): it guards roles against being assumed by a confused deputy, see docs/SECURITY.md.
+   * @default none passed
+   */
+  readonly roleExternalId?: string;
   /**
    * The AWS Organizations id of the workload and meta accounts: the handlers may assume roles only
    * in accounts of this organization (`aws:ResourceOrgID`), whatever a registry entry names. The
@@ -284,6 +292,7 @@ export class Deployomat extends Construct {
     assertSegment('environment', props.environment);
     assertSegment('organizationPrefix', props.organizationPrefix);
     assertOrganizationId(props.organizationId);
+    assertExternalId(props.roleExternalId, 'roleExternalId');
     this.environment = props.environment;
     this.organizationPrefix = props.organizationPrefix;
     // Core handlers only: a feature handler (HandlerSpec.feature) is built by its own construct
@@ -760,6 +769,7 @@ export class Deployomat extends Construct {
       DEPLOYOMAT_SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
       DEPLOYOMAT_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
       ...(props.metaRoleArn ? { DEPLOYOMAT_META_ROLE_ARN: props.metaRoleArn } : {}),
+      ...(props.roleExternalId ? { DEPLOYOMAT_ROLE_EXTERNAL_ID: props.roleExternalId } : {}),
       DEPLOYOMAT_ENVIRONMENT: props.environment,
       DEPLOYOMAT_SERVICE_NAME: this.serviceName,
       DEPLOYOMAT_AMI_OWNERS: amiOwners.join(','),

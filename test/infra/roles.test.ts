@@ -35,11 +35,40 @@ beforeAll(() => {
 });
 
 describe('Construct: MetaAccessRole', () => {
-  const synth = () => {
+  const synth = (externalId?: string) => {
     const stack = newStack(newApp(), 'Meta');
-    new MetaAccessRole(stack, 'MetaAccess', { ciCdAccountIds: [CICD], organizationPrefix: 'acme' });
+    new MetaAccessRole(stack, 'MetaAccess', { ciCdAccountIds: [CICD], organizationPrefix: 'acme', externalId });
     return Template.fromStack(stack);
   };
+
+  it('requires the external id to assume it when one is set, on top of the Environment session tag; not to tag the session', () => {
+    synth('meta-7c2e').hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sts:AssumeRole',
+            Condition: Match.objectLike({
+              StringEquals: Match.objectLike({ 'sts:ExternalId': 'meta-7c2e', 'aws:RequestTag/Environment': '${aws:PrincipalTag/Environment}' }),
+            }),
+          }),
+          Match.objectLike({
+            Action: 'sts:TagSession',
+            Condition: Match.objectLike({ StringEquals: Match.not(Match.objectLike({ 'sts:ExternalId': Match.anyValue() })) }),
+          }),
+        ],
+      },
+    });
+  });
+
+  it('requires no external id when none is set', () => {
+    const trust = JSON.stringify(props(resourcesOf(synth().toJSON() as CfnTemplate, 'AWS::IAM::Role')[0]![1]).AssumeRolePolicyDocument);
+    expect(trust).not.toContain('sts:ExternalId');
+  });
+
+  it('rejects an external id STS would refuse', () => {
+    expect(() => synth('x')).toThrow('externalId must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / - _ (got "x")');
+    expect(() => synth('has space')).toThrow('externalId must be 2-1224 characters');
+  });
 
   it('is named as the original, tagged with the service, and trusts the CI/CD accounts with the Environment session tag', () => {
     synth().hasResourceProperties('AWS::IAM::Role', {
@@ -101,10 +130,16 @@ describe('Construct: DeployAccessRole', () => {
     });
   });
 
-  it('requires the external id when one is set', () => {
+  it('requires the external id to assume it when one is set; not to tag the session (TagSession has no sts:ExternalId)', () => {
     synth('deploy-4f1c').hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [Match.objectLike({ Condition: { StringEquals: Match.objectLike({ 'sts:ExternalId': 'deploy-4f1c' }) } })],
+        Statement: [
+          Match.objectLike({ Action: 'sts:AssumeRole', Condition: Match.objectLike({ StringEquals: Match.objectLike({ 'sts:ExternalId': 'deploy-4f1c' }) }) }),
+          Match.objectLike({
+            Action: 'sts:TagSession',
+            Condition: Match.objectLike({ StringEquals: { 'aws:PrincipalTag/Service': 'deployomat', 'aws:PrincipalTag/Environment': 'staging' } }),
+          }),
+        ],
       },
     });
   });
