@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { PROGRESS_DETAIL_TYPE } from '../../events/progress';
 import type { Ledger } from '../ledger';
 import { noticeKey, replyKey, type Conversation, type Conversations, type PostKey } from './conversation';
 import type { NotifyEvent } from './events';
@@ -45,6 +46,12 @@ export async function notify(deps: NotifyDeps, e: NotifyEvent): Promise<void> {
     return;
   }
   if (subject.kind === 'notice') return postNotice(deps, e);
+  // Someone else's progress lines go into a deploy's thread, never open a message: an update
+  // naming a deploy this notifier has not posted (a typo, or a deploy of another installation) is dropped.
+  if (e.type === PROGRESS_DETAIL_TYPE && !(await deps.conversations.get(subject))) {
+    deps.log.warn('A progress update for a deploy without a Slack message: not posted', { deployId: subject.id });
+    return;
+  }
 
   const conversation = await fold(deps, subject, e);
   if (!isVisible(conversation.view)) {

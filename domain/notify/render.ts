@@ -1,4 +1,5 @@
 import type { Detail } from '../../events/catalog';
+import { PROGRESS_DETAIL_TYPE } from '../../events/progress';
 import type { NotifyEvent } from './events';
 import { elapsedSeconds, isFinal, type DeployView, type UndeployView, type View } from './view';
 
@@ -255,6 +256,8 @@ export function renderStep(e: NotifyEvent): string | undefined {
       return `❌ Failed: ${escape(e.detail.Errors.join('; '))}`;
     case 'UndeployRejected':
       return `⛔ Rejected: ${escape(e.detail.Reasons.join('; '))}`;
+    case PROGRESS_DETAIL_TYPE:
+      return `📣 ${e.detail.Updates.map(escape).join('\n')}`;
     default:
       return undefined;
   }

@@ -157,7 +157,7 @@ describe('Security of the templates', () => {
     }
   });
 
-  it('matches only Deployomat sources in every rule, and replays only in the projection rules', () => {
+  it('matches only Deployomat sources in every rule (and the progress updates in the Slack notifier\'s), and replays only in the projection rules', () => {
     // The projections of the topology (rules that take replays): only the audit history.
     const projections = topologyRules(resourceNames()).filter((r) => !('replay-name' in r.pattern));
     expect(new Set(projections.map((r) => r.handler.name))).toEqual(new Set(['record-history']));
@@ -165,7 +165,9 @@ describe('Security of the templates', () => {
     const rules = [...templates.values()].flatMap((t) => resourcesOf(t, 'AWS::Events::Rule'));
     expect(rules.length).toBeGreaterThan(0);
     for (const [, r] of rules) {
-      expect(props(r).EventPattern).toMatchObject({ source: [expect.stringMatching(/^deployomat(\.client)?$/)] });
+      // Progress updates (events/progress.ts, the original's source) feed the Slack notifier only.
+      const sources = String(props(r).Name).endsWith('-notify-slack-3') ? /^omat\.deploy\.update$/ : /^deployomat(\.client)?$/;
+      expect(props(r).EventPattern).toMatchObject({ source: [expect.stringMatching(sources)] });
       const replays = (props(r).EventPattern as Record<string, unknown>)['replay-name'];
       if (isProjection(String(props(r).Name))) expect(replays).toBeUndefined();
       else expect(replays).toEqual([{ exists: false }]);

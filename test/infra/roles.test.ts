@@ -258,7 +258,7 @@ describe('Construct: SlackNotifier', () => {
   it("subscribes to the spec's events (never to replays) through a queue with a dead-letter queue", () => {
     const { t, notifier } = synth((stack) => SlackBotToken.fromSecret(new secretsmanager.Secret(stack, 'Token')));
     const expected = rules(resourceNames(), [spec]);
-    expect(expected.map((r) => r.name)).toEqual(['deployomat-notify-slack', 'deployomat-notify-slack-2']);
+    expect(expected.map((r) => r.name)).toEqual(['deployomat-notify-slack', 'deployomat-notify-slack-2', 'deployomat-notify-slack-3']);
     expect(notifier.rules).toHaveLength(expected.length);
     for (const rule of expected) {
       t.hasResourceProperties('AWS::Events::Rule', {
@@ -271,6 +271,11 @@ describe('Construct: SlackNotifier', () => {
       EventPattern: { source: [LIFECYCLE_SOURCE], 'detail-type': [...DEFAULT_NOTIFIED], 'replay-name': [{ exists: false }] },
     });
     expect(DEFAULT_NOTIFIED).toEqual(expect.arrayContaining(['DeployCompleted', 'DeployFailed', 'DeployCancelled', 'DeployRejected', 'UndeployCompleted']));
+    // The progress updates others publish, under the original's source and detail-type.
+    t.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'deployomat-notify-slack-3',
+      EventPattern: { source: ['omat.deploy.update'], 'detail-type': ['Deployomat Update'], 'replay-name': [{ exists: false }] },
+    });
     t.hasResourceProperties('AWS::SQS::Queue', {
       QueueName: 'deployomat-notify-slack',
       VisibilityTimeout: spec.queue.visibilityTimeoutSeconds,

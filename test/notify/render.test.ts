@@ -142,6 +142,7 @@ describe('Notify: the thread replies', () => {
       'Cloned `shop-x` (min 2, max 4) with AMI `ami-1`, launch template version 3',
     ],
     ['InstancesHealthy', { ...ref, Seq: 1, Healthy: 2, Wanted: 2, WaitedSeconds: 75 }, '2/2 instances healthy after 1 min 15 s'],
+    ['Deployomat Update', { ...ref, Updates: ['smoke tests passed', 'p99 <200 ms & steady'] }, '📣 smoke tests passed\np99 &lt;200 ms &amp; steady'],
     ['TrafficShifted', { ...ref, Seq: 2, Step: 1, Steps: 4, Percent: 25, ActualPercent: 25, RuleWeights: [] }, 'Traffic shifted: 25 % on the new version (step 1/4)'],
     [
       'TrafficShifted',
