@@ -111,7 +111,8 @@ describe('Slack notifier (emulator + Slack stand-in)', () => {
     for (const c of calls.filter((x) => x.method === 'chat.update')) expect(c.args).toMatchObject({ channel: 'C123', ts: rootTs });
     // The final message: AMI, traffic, duration, and blocks laying out the same.
     const final = calls.filter((c) => c.method === 'chat.update').at(-1)!;
-    expect(String(final.args.text)).toContain(`*AMI:* \`${svc.amis['shop-v2']}\``);
+    const ami = svc.amis['shop-v2']!;
+    expect(String(final.args.text)).toContain(`*AMI:* <https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#ImageDetails:imageId=${ami}|${ami}>`);
     expect(String(final.args.text)).toContain('*Traffic on new:* ▰▰▰▰▰▰▰▰▰▰ 100 %');
     expect(final.args.blocks).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'section' }), expect.objectContaining({ type: 'context' })]));
     expect(calls.every((c) => c.authorization === `Bearer ${TOKEN}`)).toBe(true);
