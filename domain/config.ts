@@ -4,6 +4,17 @@ import { ConfigError } from './errors';
 /** In `DEPLOYOMAT_AMI_OWNERS`: the account Deployomat runs in (read from its bus ARN). */
 export const INSTALLATION_ACCOUNT_OWNER = 'deployomat-account';
 
+/**
+ * The AMI owners when none are configured, here and in the CDK construct (`amiOwners`): the
+ * workload account, and Deployomat's own account — where the original's `$name-prefix:` looks by
+ * default (its `ami_owner_account_ids` defaults to the account it is installed in), since AMIs are
+ * usually built there and shared with the workload accounts.
+ */
+export const DEFAULT_AMI_OWNERS: readonly string[] = ['self', INSTALLATION_ACCOUNT_OWNER];
+
+/** `sts:ExternalId` values STS accepts: 2-1224 characters of `[\w+=,.@:/-]`. */
+export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+
 /** The handlers' configuration, from environment variables set by the CDK stack or the local runtime. */
 const Env = z.object({
   DEPLOYOMAT_BUS_NAME: z.string().min(1),
@@ -21,6 +32,12 @@ const Env = z.object({
    * session tag when assuming the meta role, which scopes what it may read by it.
    */
   DEPLOYOMAT_ENVIRONMENT: z.string().min(1).optional(),
+  /**
+   * The external id the handlers pass when they assume the meta and workload roles (the original's
+   * `ROLE_EXTERNAL_ID`), for roles whose trust requires one (`externalId` of MetaAccessRole and
+   * DeployAccessRole). Unset: none is passed.
+   */
+  DEPLOYOMAT_ROLE_EXTERNAL_ID: z.string().regex(EXTERNAL_ID_PATTERN).optional(),
   /** The name under which workload roles are registered and resources are tagged `Managed`. */
   DEPLOYOMAT_SERVICE_NAME: z.string().min(1).default('deployomat'),
   /**
@@ -28,7 +45,7 @@ const Env = z.object({
    * `$name-prefix:` (comma-separated: account ids, `self` = the workload account, `amazon`,
    * `deployomat-account` = the account Deployomat runs in).
    */
-  DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default(`self,${INSTALLATION_ACCOUNT_OWNER}`),
+  DEPLOYOMAT_AMI_OWNERS: z.string().min(1).default(DEFAULT_AMI_OWNERS.join(',')),
   /**
    * `true`: a service's launch template and instance roles must carry its owner tag
    * (`DeployomatService=<account slug>/<service>`), checked before a deploy creates anything.
@@ -74,6 +91,7 @@ export interface Config {
   schedulerRoleArn: string;
   metaRoleArn?: string;
   environment?: string;
+  roleExternalId?: string;
   serviceName: string;
   amiOwners: string[];
   requireOwnerTags: boolean;
@@ -104,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerRoleArn: e.DEPLOYOMAT_SCHEDULER_ROLE_ARN,
     metaRoleArn: e.DEPLOYOMAT_META_ROLE_ARN,
     environment: e.DEPLOYOMAT_ENVIRONMENT,
+    roleExternalId: e.DEPLOYOMAT_ROLE_EXTERNAL_ID,
     serviceName: e.DEPLOYOMAT_SERVICE_NAME,
     amiOwners: e.DEPLOYOMAT_AMI_OWNERS.split(',')
       .map((s) => s.trim())

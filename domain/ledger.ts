@@ -94,7 +94,7 @@ export const DeployPlan = z.object({
   /** The new group's starting size: production's desired capacity, at least `<org>:min_size`, at most max. */
   MinSize: z.number().int(),
   MaxSize: z.number().int(),
-  /** Min size to restore once the deploy is production (the template's `<org>:min_size`). */
+  /** Min size the new group keeps once it is production: the service's (serviceSizes: the template's tag, else its min size). */
   SteadyMinSize: z.number().int(),
   ProductionAsgName: z.string().optional(),
   /** Production's target groups as the ledger recorded them: deleted with it once this deploy is production. */
@@ -188,6 +188,9 @@ export const DryRunWindow = z.object({
 });
 export type DryRunWindow = z.output<typeof DryRunWindow>;
 
+export const ProductionHold = z.object({ AsgName: z.string(), MinSizeBefore: z.number().int() });
+export type ProductionHold = z.output<typeof ProductionHold>;
+
 export const ServiceState = z.object({
   AccountCanonicalSlug: z.string(),
   ServiceName: z.string(),
@@ -233,6 +236,11 @@ export const ServiceState = z.object({
       RollbackAt: z.string().optional(),
     })
     .optional(),
+  /**
+   * Production's min size before this deploy held it (written before the hold is applied, once):
+   * what a rollback restores when production has no `<org>:min_size` tag (domain/sizes.ts).
+   */
+  ProductionHold: ProductionHold.optional(),
   /** Seconds the rollout stood still (paused, or a step held for capacity): the deadline is extended by them. */
   PausedSeconds: z.number().optional(),
   /**
@@ -349,7 +357,7 @@ export class Ledger {
                   'AND (attribute_not_exists(#prodAsg) OR #prodAsg = :expectProd))',
                 UpdateExpression:
                   `SET ${update.expression}, #prodAsg = if_not_exists(#prodAsg, :empty), #undeploy = if_not_exists(#undeploy, :empty) ` +
-                  'REMOVE #plan, #rollback, #lastError, #progress, #paused, #pausedSeconds, #promoted',
+                  'REMOVE #plan, #rollback, #lastError, #progress, #paused, #pausedSeconds, #promoted, #hold',
                 ExpressionAttributeNames: {
                   ...update.names,
                   '#phase': 'Phase',
@@ -363,6 +371,7 @@ export class Ledger {
                   '#paused': 'Paused',
                   '#pausedSeconds': 'PausedSeconds',
                   '#promoted': 'Promoted',
+                  '#hold': 'ProductionHold',
                 },
                 ExpressionAttributeValues: {
                   ...update.values,
@@ -455,6 +464,33 @@ export class Ledger {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       const holder = err.Item ? DryRunWindow.safeParse(unmarshall(err.Item)) : undefined;
       return { opened: false, holder: holder?.success ? holder.data : undefined };
+    }
+  }
+
+  /**
+   * Records production's min size before `ref`'s deploy holds it, while that deploy is still at
+   * `ref.Seq`. The first record stays: a redelivered step, which may find production already held,
+   * gets the one written before the hold. Undefined if the deploy is no longer there (overtaken).
+   */
+  async recordProductionHold(ref: ServiceKey & { DeployId: string; Seq: number }, hold: ProductionHold): Promise<ProductionHold | undefined> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: pk(ref), sk: SERVICE_SK },
+          ConditionExpression: '#holder = :holder AND #seq = :seq AND attribute_not_exists(#hold)',
+          UpdateExpression: 'SET #hold = :hold',
+          ExpressionAttributeNames: { '#holder': 'ActiveDeployId', '#seq': 'Seq', '#hold': 'ProductionHold' },
+          ExpressionAttributeValues: { ':holder': ref.DeployId, ':seq': ref.Seq, ':hold': hold },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return hold;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const now = err.Item ? ServiceState.safeParse(unmarshall(err.Item)) : undefined;
+      if (!now?.success || now.data.ActiveDeployId !== ref.DeployId || now.data.Seq !== ref.Seq) return undefined;
+      return now.data.ProductionHold?.AsgName === hold.AsgName ? now.data.ProductionHold : undefined;
     }
   }
 

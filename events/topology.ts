@@ -1,4 +1,5 @@
 import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from './catalog';
+import { PROGRESS_DETAIL_TYPE, PROGRESS_SOURCE, type ProgressDetailType } from './progress';
 
 /**
  * The one declaration of the choreography: which handler consumes which events, and how its
@@ -8,7 +9,8 @@ import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from './cat
 /** Events of one source routed to a handler's queue by one EventBridge rule. */
 export interface Subscription {
   readonly source: string;
-  readonly detailTypes: readonly DetailType[];
+  /** Catalog events, or (for the Slack notifier) the progress updates others publish (events/progress.ts). */
+  readonly detailTypes: readonly (DetailType | ProgressDetailType)[];
   /**
    * Also match archive replays. Only for projections (e.g. the audit history), which rebuild
    * state from events and never act on AWS; choreography rules never match replays.
@@ -251,6 +253,8 @@ export const handlers: readonly HandlerSpec[] = [
             'UndeployFailed',
           ],
         },
+        // Lines someone else adds to a deploy's thread (the original's custom update events).
+        { source: PROGRESS_SOURCE, detailTypes: [PROGRESS_DETAIL_TYPE] },
       ],
     },
     // One event per invocation: the events of one deploy are then seldom handled concurrently

@@ -21,6 +21,7 @@ async function build(): Promise<Omit<NotifyDeps, 'log'>> {
   return {
     slack: slackPort(webClient(token, cfg.apiUrl)),
     channel: cfg.channel,
+    links: { region: cfg.region },
     conversations: new Conversations(cp.dynamo, cfg.slackTableName, CLAIM_TTL_MS),
     // Read only (its role may only GetItem there): the notifier never writes control-plane state.
     ledger: new Ledger(cp.dynamo, cfg.ledgerTableName),

@@ -118,13 +118,14 @@ export async function assumeRole(args: {
 
 /**
  * Credentials in a workload account through Deployomat's role there: session = deploy id, and the
- * `DeployomatService` session tag names the service, so the role touches only that service's resources.
+ * `DeployomatService` session tag names the service, so the role touches only that service's
+ * resources. `externalId`: the installation's (Config.roleExternalId), if the role requires one.
  */
-export async function workloadCredentials(roleArn: string, sessionName: string, key: ServiceRef): Promise<AwsCredentialIdentity> {
-  return assumeRole({ roleArn, sessionName, tags: { [OWNER_TAG]: ownerOf(key) } });
+export async function workloadCredentials(roleArn: string, sessionName: string, key: ServiceRef, externalId: string | undefined): Promise<AwsCredentialIdentity> {
+  return assumeRole({ roleArn, sessionName, externalId, tags: { [OWNER_TAG]: ownerOf(key) } });
 }
 
 /** Clients acting in a workload account for one service (see workloadCredentials). */
-export async function workloadAs(roleArn: string, sessionName: string, key: ServiceRef): Promise<WorkloadClients> {
-  return workloadClients(await workloadCredentials(roleArn, sessionName, key));
+export async function workloadAs(roleArn: string, sessionName: string, key: ServiceRef, externalId: string | undefined): Promise<WorkloadClients> {
+  return workloadClients(await workloadCredentials(roleArn, sessionName, key, externalId));
 }

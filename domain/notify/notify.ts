@@ -1,8 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { PROGRESS_DETAIL_TYPE } from '../../events/progress';
 import type { Ledger } from '../ledger';
 import { noticeKey, replyKey, type Conversation, type Conversations, type PostKey } from './conversation';
 import type { NotifyEvent } from './events';
-import { renderMessage, renderNotice, renderStep } from './render';
+import { renderMessage, renderNotice, renderStep, type RenderOptions } from './render';
 import { isGone, type SlackPort } from './slack';
 import { applyEvent, initialView, isVisible, replyStepOf, stepKey, subjectOf, type Subject } from './view';
 
@@ -18,6 +19,8 @@ export interface NotifyDeps {
   slack: SlackPort;
   /** Where new messages go (a thread reply goes where its message is). */
   channel: string;
+  /** How the messages link to the AWS console (its region). */
+  links?: RenderOptions;
   conversations: Conversations;
   /** For SkipNotifications when the request itself was not seen. */
   ledger: Pick<Ledger, 'getDeployment' | 'getService'>;
@@ -45,6 +48,12 @@ export async function notify(deps: NotifyDeps, e: NotifyEvent): Promise<void> {
     return;
   }
   if (subject.kind === 'notice') return postNotice(deps, e);
+  // Someone else's progress lines go into a deploy's thread, never open a message: an update
+  // naming a deploy this notifier has not posted (a typo, or a deploy of another installation) is dropped.
+  if (e.type === PROGRESS_DETAIL_TYPE && !(await deps.conversations.get(subject))) {
+    deps.log.warn('A progress update for a deploy without a Slack message: not posted', { deployId: subject.id });
+    return;
+  }
 
   const conversation = await fold(deps, subject, e);
   if (!isVisible(conversation.view)) {
@@ -111,7 +120,7 @@ async function ensureMessage(
     return { message: posted, opened: false };
   }
   const { view, version } = claimed.conversation;
-  const message = await deps.slack.post({ channel: deps.channel, ...renderMessage(view) });
+  const message = await deps.slack.post({ channel: deps.channel, ...renderMessage(view, deps.links) });
   await deps.conversations.messagePosted(subject, message.ts, message.channel, version);
   deps.log.info('Posted the Slack message', { ts: message.ts, channel: message.channel, version });
   return { message, opened: true };
@@ -126,7 +135,7 @@ async function syncMessage(deps: NotifyDeps, subject: ConversationSubject): Prom
     const c = await deps.conversations.get(subject);
     if (!c?.ts || !c.channel || c.sentVersion >= c.version) return;
     try {
-      await deps.slack.update({ channel: c.channel, ts: c.ts, ...renderMessage(c.view) });
+      await deps.slack.update({ channel: c.channel, ts: c.ts, ...renderMessage(c.view, deps.links) });
     } catch (err) {
       if (!isGone(err)) throw err;
       deps.log.warn('The Slack message can no longer be updated; leaving it as it is', { error: String(err) });
@@ -142,7 +151,7 @@ async function replyOnce(deps: NotifyDeps, subject: ConversationSubject, e: Noti
 }
 
 async function postNotice(deps: NotifyDeps, e: NotifyEvent): Promise<void> {
-  const rendered = renderNotice(e);
+  const rendered = renderNotice(e, deps.links);
   if (!rendered) return;
   await postOnce(deps, noticeKey(e.type, e.detail), () => deps.slack.post({ channel: deps.channel, ...rendered }), NOTICE_REPEAT_MS);
 }

@@ -1,4 +1,5 @@
 import type { Detail } from '../../events/catalog';
+import { PROGRESS_DETAIL_TYPE } from '../../events/progress';
 import type { NotifyEvent } from './events';
 import { elapsedSeconds, isFinal, type DeployView, type UndeployView, type View } from './view';
 
@@ -22,6 +23,29 @@ export interface Rendered {
   text: string;
   blocks: Block[];
 }
+
+/** What the messages link to. */
+export interface RenderOptions {
+  /**
+   * The region of the AWS console links: the notifier's own, as Deployomat deploys in its region.
+   * Without it (or with a value that is no region name), AMIs are shown as plain ids.
+   */
+  region?: string;
+}
+
+/**
+ * The AMI, linked to its page in the EC2 console (as the original's messages did). The console
+ * opens it in whichever account you are signed in to: the workload account's, or the one it was
+ * built and shared from.
+ */
+function amiLink(id: string, opts: RenderOptions): string {
+  const region = opts.region;
+  if (!region || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) || !/^ami-[0-9a-f]{8,17}$/.test(id)) return code(id);
+  return `<https://${region}.console.aws.amazon.com/ec2/home?region=${region}#ImageDetails:imageId=${id}|${id}>`;
+}
+/** The AMI deployed, and the command it was resolved from when it was one (`$name-prefix:…`). */
+const amiFact = (resolved: string, requested: string | undefined, opts: RenderOptions) =>
+  requested && requested !== resolved ? `${amiLink(resolved, opts)} (${code(requested)})` : amiLink(resolved, opts);
 
 /** Slack's control characters in user-supplied text (reasons, names). */
 export const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -69,8 +93,8 @@ const bullets = (items: readonly string[]) => items.map((r) => `• ${escape(r)}
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 /** The one message of a deploy or undeploy, as it stands. */
-export function renderMessage(view: View): Rendered {
-  return view.kind === 'deploy' ? renderDeploy(view) : renderUndeploy(view);
+export function renderMessage(view: View, opts: RenderOptions = {}): Rendered {
+  return view.kind === 'deploy' ? renderDeploy(view, opts) : renderUndeploy(view);
 }
 
 function deployHeadline(v: DeployView): string {
@@ -128,10 +152,10 @@ function deployStatus(v: DeployView): string {
   }
 }
 
-function deployFacts(v: DeployView): [string, string][] {
+function deployFacts(v: DeployView, opts: RenderOptions): [string, string][] {
   const facts: [string, string][] = [];
-  const ami = v.resolvedAmiId ?? v.amiId;
-  if (ami) facts.push(['AMI', v.amiId && v.resolvedAmiId && v.amiId !== v.resolvedAmiId ? `${code(v.resolvedAmiId)} (${code(v.amiId)})` : code(ami)]);
+  if (v.resolvedAmiId) facts.push(['AMI', amiFact(v.resolvedAmiId, v.amiId, opts)]);
+  else if (v.amiId) facts.push(['AMI', amiLink(v.amiId, opts)]);
   if (v.percent !== undefined && v.rollout !== 'non-web') {
     const actual = v.actualPercent !== undefined && !isFinal(v.phase) ? ` (load balancer: ${v.actualPercent} %)` : '';
     facts.push(['Traffic on new', `${trafficBar(v.percent)}${actual}`]);
@@ -143,10 +167,10 @@ function deployFacts(v: DeployView): [string, string][] {
   return facts;
 }
 
-function renderDeploy(v: DeployView): Rendered {
+function renderDeploy(v: DeployView, opts: RenderOptions): Rendered {
   const headline = deployHeadline(v);
   const status = deployStatus(v);
-  const facts = deployFacts(v);
+  const facts = deployFacts(v, opts);
   const sections: string[] = [];
   if (v.reasons?.length) sections.push(bullets(v.reasons));
   if (v.rollbackErrors?.length && !isFinal(v.phase)) {
@@ -255,13 +279,15 @@ export function renderStep(e: NotifyEvent): string | undefined {
       return `❌ Failed: ${escape(e.detail.Errors.join('; '))}`;
     case 'UndeployRejected':
       return `⛔ Rejected: ${escape(e.detail.Reasons.join('; '))}`;
+    case PROGRESS_DETAIL_TYPE:
+      return `📣 ${e.detail.Updates.map(escape).join('\n')}`;
     default:
       return undefined;
   }
 }
 
 /** A stand-alone message for an event with no deploy to attach to (a rejected cancel, a nameless request). */
-export function renderNotice(e: NotifyEvent): Rendered | undefined {
+export function renderNotice(e: NotifyEvent, opts: RenderOptions = {}): Rendered | undefined {
   const where = (d: { AccountCanonicalSlug?: string; ServiceName?: string }) =>
     d.ServiceName ? ` of ${bold(d.ServiceName)}${d.AccountCanonicalSlug ? ` on ${bold(d.AccountCanonicalSlug)}` : ''}` : '';
   let headline: string;
@@ -276,7 +302,7 @@ export function renderNotice(e: NotifyEvent): Rendered | undefined {
       reasons = e.detail.Reasons;
       break;
     case 'DeployPlanned':
-      return renderPlan(e.detail);
+      return renderPlan(e.detail, opts);
     case 'DeployRejected':
       headline = `⛔ ${e.detail.DryRun ? 'Dry run of a deploy' : 'Deploy request'}${where(e.detail)} rejected`;
       reasons = e.detail.Reasons;
@@ -292,10 +318,10 @@ export function renderNotice(e: NotifyEvent): Rendered | undefined {
 }
 
 /** A dry run's plan (DeployPlanned): one message, no thread — nothing was changed. */
-function renderPlan(p: Detail<'DeployPlanned'>): Rendered {
+function renderPlan(p: Detail<'DeployPlanned'>, opts: RenderOptions): Rendered {
   const headline = `📝 Dry run: deploy of ${bold(p.ServiceName)} to ${bold(p.AccountCanonicalSlug)}`;
   const status = 'Nothing was changed; a deploy started now would do this';
-  const ami = p.ResolvedAmiId === p.AmiId ? code(p.AmiId) : `${code(p.ResolvedAmiId)} (${code(p.AmiId)})`;
+  const ami = amiFact(p.ResolvedAmiId, p.AmiId, opts);
   const lt = p.LaunchTemplate;
   const rollout = { web: `blue/green in ${plural(p.Steps, 'step')}`, 'first-web': 'first deploy: 100 % once healthy', 'non-web': 'not a web service: side by side' }[p.Rollout];
   const facts: [string, string][] = [

@@ -14,6 +14,8 @@ export interface NotifierConfig {
   ledgerTableName: string;
   channel: string;
   apiUrl?: string;
+  /** The region the notifier runs in (Lambda's `AWS_REGION`): its AWS console links. */
+  region?: string;
   token: { kind: 'value'; value: string } | { kind: 'parameter'; name: string } | { kind: 'secret'; arn: string };
 }
 
@@ -25,6 +27,7 @@ const Env = z.object({
   [NOTIFIER_ENV.tokenParameterName]: z.string().min(1).optional(),
   [NOTIFIER_ENV.tokenSecretArn]: z.string().min(1).optional(),
   [NOTIFIER_ENV.apiUrl]: z.url().optional(),
+  AWS_REGION: z.string().min(1).optional(),
 });
 
 export function loadNotifierConfig(env: NodeJS.ProcessEnv = process.env): NotifierConfig {
@@ -50,6 +53,7 @@ export function loadNotifierConfig(env: NodeJS.ProcessEnv = process.env): Notifi
     ledgerTableName: e[NOTIFIER_ENV.ledgerTable]!,
     channel: e[NOTIFIER_ENV.channel]!,
     apiUrl: e[NOTIFIER_ENV.apiUrl],
+    region: e.AWS_REGION,
     token,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROGRESS_DETAIL_TYPE } from '../../events/progress';
 import type { NotifyEvent } from './events';
 
 /**
@@ -149,6 +150,11 @@ export function subjectOf(e: NotifyEvent): Subject | undefined {
         ? { kind: 'undeploy', id: d.UndeployId ?? e.id, account: d.AccountCanonicalSlug, service: d.ServiceName }
         : notice;
     }
+    case PROGRESS_DETAIL_TYPE: {
+      // Someone else's lines for the deploy's thread: never a message of their own (notify.ts).
+      const d = e.detail;
+      return { kind: 'deploy', id: d.DeployId, account: d.AccountCanonicalSlug, service: d.ServiceName };
+    }
     case 'CancelRejected':
     case 'RolloutCommandRejected':
     case 'DeployPlanned':
@@ -164,6 +170,8 @@ export function subjectOf(e: NotifyEvent): Subject | undefined {
  * changes the view twice nor posts a second thread reply.
  */
 export function stepKey(e: NotifyEvent): string {
+  // A progress update is no step of the deploy: each one published is its own (a redelivery keeps its id).
+  if (e.type === PROGRESS_DETAIL_TYPE) return `${e.type}#${e.id}`;
   const seq = (e.detail as { Seq?: unknown }).Seq;
   return typeof seq === 'number' ? `${e.type}#${seq}` : e.type;
 }

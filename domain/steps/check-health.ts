@@ -17,7 +17,7 @@ export async function checkHealth(ctx: StepContext, event: Detail<'AsgCloned'> |
 
 async function countAndDecide(ctx: StepContext, state: ServiceState, event: { Seq: number; DueAt?: string }, attempt: number): Promise<StepOutcome> {
   const plan = state.Plan!;
-  const healthy = await countHealthy(await workloadAs(plan.RoleArn, state.ActiveDeployId, state), plan);
+  const healthy = await countHealthy(await workloadAs(plan.RoleArn, state.ActiveDeployId, state, ctx.cfg.roleExternalId), plan);
   const ref = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName, DeployId: state.ActiveDeployId, Seq: event.Seq };
   const next = { ...refOf(ref), Seq: event.Seq + 1 };
   const waited = (Date.now() - Date.parse(state.Request.StartedAt)) / 1000;

@@ -11,8 +11,8 @@ import { deadlineTimer } from '../deadline';
 import { assertNoAlarms } from '../gates';
 
 /**
- * BakeElapsed → the new group becomes production: its min size returns to the template's
- * `<org>:min_size`, the deployed launch template version becomes the default, the previous
+ * BakeElapsed → the new group becomes production: its min size returns to the service's
+ * (`<org>:min_size`, else the template's min size: domain/sizes.ts), the deployed launch template version becomes the default, the previous
  * production ASG and its target group are deleted, and the automatic undeploy is (re)scheduled
  * or removed → DeployCompleted.
  */
@@ -23,7 +23,7 @@ export async function finishDeploy(ctx: StepContext, event: Detail<'BakeElapsed'
 async function finish(ctx: StepContext, state: ServiceState, seq: number, guard: Guard): Promise<StepOutcome> {
   const plan = state.Plan!;
   const key = { AccountCanonicalSlug: state.AccountCanonicalSlug, ServiceName: state.ServiceName };
-  const w = await workloadAs(plan.RoleArn, state.ActiveDeployId, state);
+  const w = await workloadAs(plan.RoleArn, state.ActiveDeployId, state, ctx.cfg.roleExternalId);
   const { ec2, autoscaling, elb } = w;
   // The last look at the alarms before the previous version is deleted for good.
   await assertNoAlarms(w, state.Request.Config, 'At the end of the bake');

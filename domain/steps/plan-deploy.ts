@@ -4,7 +4,7 @@ import { describeAsg, inServiceCount, productionCapacity } from '../aws/auto-sca
 import { planRules } from '../aws/listener-rules';
 import { isActiveDeploy, recordedProduction, type ServiceState } from '../ledger';
 import { asgName, nextDeployTimestamp, targetGroupName } from '../naming';
-import { deployMinSize, productionHoldSize, sizeTags } from '../sizes';
+import { deployMinSize, productionHoldSize, serviceSizes } from '../sizes';
 import { stepCount } from '../weights';
 import type { Resolved } from './start-deploy';
 
@@ -26,7 +26,7 @@ export async function planDeploy(
   const timestamp = nextDeployTimestamp(requestedAt, state?.Request.Timestamp);
   const templateTargetGroups = r.listeners.length ? (r.template.TargetGroupARNs ?? []) : [];
   const production = state?.ProductionAsgName ? await describeAsg(autoscaling, state.ProductionAsgName) : undefined;
-  const sizes = sizeTags(r.template.Tags, r.account.org);
+  const sizes = serviceSizes(r.template, r.account.org);
   const changes = templateTargetGroups.length ? await planRules(elb, { listenerArns: r.listeners, templateTargetGroupArns: templateTargetGroups }) : [];
   const rollout = !templateTargetGroups.length ? 'non-web' : changes.some((c) => c.productionTargetGroupArn) ? 'web' : 'first-web';
 
@@ -70,7 +70,9 @@ export async function planDeploy(
     Steps: rollout === 'web' ? stepCount(input.DeployConfig.TrafficShiftPerStep) : 0,
     ProductionAsgName: production?.AutoScalingGroupName,
     ProductionTargetGroupArns: production ? (recordedProduction(state)?.TargetGroupArns ?? []) : [],
-    ProductionMinSizeDuringDeploy: production ? productionHoldSize(sizes, inServiceCount(production), production.MaxSize) : undefined,
+    ProductionMinSizeDuringDeploy: production
+      ? productionHoldSize(sizes, { inService: inServiceCount(production), minSizeBeforeHold: production.MinSize, maxSize: production.MaxSize })
+      : undefined,
     RollbackAlarms: r.alarms.map((a) => ({ Name: a.name, State: a.state })),
     AllowUndeploy: r.allowUndeploy,
     Warnings: warnings,

@@ -13,7 +13,7 @@ import { dueAt, emit, withdrawTimer } from '../emit';
 import { isActiveDeploy, withRelease, type ServiceState } from '../ledger';
 import { asgName, MAX_TARGET_GROUPS, targetGroupName } from '../naming';
 import { echoFields } from './echo';
-import { sizeTags } from '../sizes';
+import { restoredMinSize, sizeTags } from '../sizes';
 
 /**
  * Rollback (the original's cancel): the deploy is interrupted (its ledger position moves, so its
@@ -126,7 +126,7 @@ async function restoreAll(w: WorkloadClients, state: ServiceState, groups: { Arn
 /** RollbackStarted → every rule back on production → TrafficRestored, and the drain timer. */
 export async function restoreTraffic(ctx: StepContext, d: Detail<'RollbackStarted'>): Promise<void> {
   await runStep(ctx, d, async (state): Promise<StepOutcome> => {
-    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId, state);
+    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId, state, ctx.cfg.roleExternalId);
     const groups = await targetGroupsOf(w, state);
     const result = await restoreAll(w, state, groups);
     // ALB rule changes take a moment everywhere, and requests in flight should finish first. A
@@ -151,7 +151,7 @@ export async function restoreTraffic(ctx: StepContext, d: Detail<'RollbackStarte
  */
 export async function finishRollback(ctx: StepContext, d: Detail<'DrainElapsed'>): Promise<void> {
   await runStep(ctx, d, async (state): Promise<StepOutcome> => {
-    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId, state);
+    const w = await workloadAs(state.Request.RoleArn, state.ActiveDeployId, state, ctx.cfg.roleExternalId);
     const groups = await targetGroupsOf(w, state);
     await restoreAll(w, state, groups);
     await deleteOwnedAsg(w.autoscaling, state.Plan?.AsgName ?? asgName(state.ServiceName, state.Request.Timestamp), state.ActiveDeployId, {
@@ -160,7 +160,9 @@ export async function finishRollback(ctx: StepContext, d: Detail<'DrainElapsed'>
     for (const group of groups) await deleteTargetGroup(w.elb, group.Arn);
     if (state.ProductionAsgName) {
       const production = await describeAsg(w.autoscaling, state.ProductionAsgName);
-      if (production) await setMinSize(w.autoscaling, state.ProductionAsgName, sizeTags(production.Tags, state.Request.Org).minSize);
+      const hold = state.ProductionHold?.AsgName === state.ProductionAsgName ? state.ProductionHold : undefined;
+      const restored = production && restoredMinSize(sizeTags(production.Tags, state.Request.Org), hold?.MinSizeBefore);
+      if (restored !== undefined) await setMinSize(w.autoscaling, state.ProductionAsgName, restored);
     }
     await withdrawTimer(ctx.cp, ctx.cfg, deadlineTimer(ctx, state));
 

@@ -37,7 +37,7 @@ async function shift(ctx: StepContext, state: ServiceState, seq: number, request
   // A promoted rollout goes straight to the last step.
   const step = state.Promoted ? plan.Steps : requestedStep;
   const percent = percentAtStep(step, config.TrafficShiftPerStep);
-  const w = await workloadAs(plan.RoleArn, state.ActiveDeployId, state);
+  const w = await workloadAs(plan.RoleArn, state.ActiveDeployId, state, ctx.cfg.roleExternalId);
   await assertNoAlarms(w, config, `Before traffic step ${step} (${percent} %)`);
 
   const healthy = await countHealthy(w, plan);

@@ -17,14 +17,14 @@ import { deployTags, OWNER_TAG, ownerOf, tagQuotaProblem, tagValue } from '../aw
 import { launchOwnershipProblems } from '../ownership';
 import { cloneTargetGroup } from '../aws/target-groups';
 import { interrupt, runStep, refOf, type Guard, type StepContext, type StepOutcome } from '../advance';
-import { DeployFailure, RejectedError } from '../errors';
+import { DeployFailure, RejectedError, SupersededError } from '../errors';
 import { describeAlarmStates, type AlarmState } from '../aws/alarms';
 import { planDeploy } from './plan-deploy';
 import { isActiveDeploy, isFinished, recordedProduction, wasReleased, type DeployPlan, type DeployRequest, type ProductionRecord, type ServiceKey, type ServiceState } from '../ledger';
 import { echoFields } from './echo';
 import { supersedeWaiting } from './waiting';
 import { asgName, MAX_TARGET_GROUPS, nextDeployTimestamp, targetGroupName, templateAsgName } from '../naming';
-import { deployMinSize, productionHoldSize, sizeTags } from '../sizes';
+import { deployMinSize, productionHoldSize, serviceSizes } from '../sizes';
 import { stepCount } from '../weights';
 import { deadlineTimer } from '../deadline';
 import { decideDryRun, dryRunWindow } from '../dry-run';
@@ -146,6 +146,7 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
     ? await assumeRole({
         roleArn: ctx.cfg.metaRoleArn,
         sessionName: deployId,
+        externalId: ctx.cfg.roleExternalId,
         tags: ctx.cfg.environment ? { Environment: ctx.cfg.environment } : undefined,
       })
     : undefined;
@@ -160,7 +161,7 @@ export async function resolve(ctx: StepContext, input: DeployRequested, deployId
       `DeployConfig.AutomaticUndeployMinutes needs undeploys to be allowed; ${account.slug} is a ${account.environment} account, so set DeployConfig.AllowUndeploy to true`,
     );
   }
-  const credentials = await workloadCredentials(account.roleArn, deployId, input);
+  const credentials = await workloadCredentials(account.roleArn, deployId, input, ctx.cfg.roleExternalId);
   const workload = workloadClients(credentials);
   const template = await describeAsg(workload.autoscaling, templateAsgName(input.ServiceName));
   if (!template) reasons.push(`Could not load ${templateAsgName(input.ServiceName)}. Is ServiceName correct?`);
@@ -292,7 +293,7 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
   if (production && !recorded) {
     ctx.log.warn('The ledger does not record production\'s target groups (a rollback before 0.2): the finish will leave them', { production: state.ProductionAsgName });
   }
-  const sizes = sizeTags(r.template.Tags, r.account.org);
+  const sizes = serviceSizes(r.template, r.account.org);
   const minSize = deployMinSize(sizes, productionCapacity(production));
   const name = asgName(state.ServiceName, request.Timestamp);
   await guard();
@@ -309,7 +310,14 @@ async function cloneService(ctx: StepContext, state: ServiceState, r: Resolved, 
   });
 
   if (production?.AutoScalingGroupName) {
-    await setMinSize(autoscaling, production.AutoScalingGroupName, productionHoldSize(sizes, inServiceCount(production), production.MaxSize));
+    // Recorded before the hold, so a redelivery that finds production held still knows what to restore.
+    const hold = await ctx.ledger.recordProductionHold(
+      { ...key, DeployId: request.DeployId, Seq: state.Seq },
+      { AsgName: production.AutoScalingGroupName, MinSizeBefore: production.MinSize ?? 0 },
+    );
+    if (!hold) throw new SupersededError({ ...key, DeployId: request.DeployId, Seq: state.Seq });
+    const held = productionHoldSize(sizes, { inService: inServiceCount(production), minSizeBeforeHold: hold.MinSizeBefore, maxSize: production.MaxSize });
+    await setMinSize(autoscaling, production.AutoScalingGroupName, held);
   }
 
   await guard();

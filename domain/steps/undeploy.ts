@@ -86,7 +86,7 @@ export async function startUndeploy(ctx: StepContext, envelope: EventEnvelope): 
 async function undeploy(ctx: StepContext, key: ServiceKey, undeployId: string) {
   await runStep(ctx, { ...key, DeployId: undeployId, Seq: 0 }, async (state): Promise<StepOutcome> => {
     // The last deploy recorded the workload role and listeners: no lookups needed.
-    const w = await workloadAs(state.Request.RoleArn, undeployId, state);
+    const w = await workloadAs(state.Request.RoleArn, undeployId, state, ctx.cfg.roleExternalId);
     // Only what the ledger recorded as production is deleted, never what happens to be attached now.
     const recorded = recordedProduction(state);
     const targetGroups = recorded?.TargetGroupArns ?? [];

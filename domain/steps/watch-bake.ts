@@ -12,7 +12,7 @@ import { assertNoAlarms } from '../gates';
 export async function watchBake(ctx: StepContext, event: Detail<'BakeCheckDue'>) {
   await runStep(ctx, event, async (state): Promise<StepOutcome> => {
     const plan = state.Plan!;
-    await assertNoAlarms(await workloadAs(plan.RoleArn, state.ActiveDeployId, state), state.Request.Config, 'During the bake');
+    await assertNoAlarms(await workloadAs(plan.RoleArn, state.ActiveDeployId, state, ctx.cfg.roleExternalId), state.Request.Config, 'During the bake');
     const next = { ...refOf(event), Seq: event.Seq + 1 };
     const due = dueTimeOf(event);
     const endsAt = Date.parse(event.BakeEndsAt);

@@ -2,6 +2,7 @@ import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
+import { EXTERNAL_ID_PATTERN } from '../../domain/config';
 import { resourceNames } from '../../events/topology';
 
 /** The name Deployomat goes by when no other is given: role parameter name, `Managed` tag value. */
@@ -92,10 +93,10 @@ export function addStatement(role: iam.Role, statement: iam.PolicyStatementProps
   }
 }
 
-/** `sts:ExternalId` values: 2-1224 characters of `[\w+=,.@:/-]`. */
-export function assertExternalId(externalId: string | undefined): void {
-  if (externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
-    throw new Error(`externalId must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / - _ (got "${externalId}")`);
+/** `sts:ExternalId` values, as the handlers' configuration checks them (EXTERNAL_ID_PATTERN). */
+export function assertExternalId(externalId: string | undefined, name = 'externalId'): void {
+  if (externalId !== undefined && !EXTERNAL_ID_PATTERN.test(externalId)) {
+    throw new Error(`${name} must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / - _ (got "${externalId}")`);
   }
 }
 
@@ -128,6 +129,12 @@ export interface HandlerTrustProps {
    * @default false
    */
   readonly trustTaggedPrincipals?: boolean;
+  /**
+   * An external id the handlers must present (`sts:ExternalId`): the `roleExternalId` of the
+   * Deployomat that assumes this role.
+   * @default none required
+   */
+  readonly externalId?: string;
 }
 
 /**
@@ -135,13 +142,15 @@ export interface HandlerTrustProps {
  * role (`aws:PrincipalArn`, `<prefix>-handlers`), within the organization when one is given
  * (`aws:PrincipalOrgID`), and only with `conditions` (the tags) on top — or, with
  * `trustTaggedPrincipals`, any principal of those accounts meeting `conditions`.
+ * `externalId`: also with the external id (`sts:ExternalId`), when the props give one.
  */
 export function handlerCallers(
   scope: IConstruct,
   props: HandlerTrustProps,
-  opts: { conditions: Record<string, Record<string, unknown>> },
+  opts: { conditions: Record<string, Record<string, unknown>>; externalId?: boolean },
 ): iam.PrincipalBase[] {
   assertOrganizationId(props.organizationId);
+  assertExternalId(props.externalId);
   const prefix = props.deployomatPrefix ?? 'deployomat';
   assertPrefix('deployomatPrefix', prefix);
   const handlerRole = resourceNames(prefix).handlerRole;
@@ -150,6 +159,27 @@ export function handlerCallers(
     const conditions: Record<string, Record<string, unknown>> = { ...opts.conditions };
     if (!props.trustTaggedPrincipals) conditions.ArnEquals = { 'aws:PrincipalArn': `arn:${partition}:iam::${account}:role/${handlerRole}` };
     if (props.organizationId) conditions.StringEquals = { ...(conditions.StringEquals ?? {}), 'aws:PrincipalOrgID': props.organizationId };
+    if (opts.externalId && props.externalId) conditions.StringEquals = { ...(conditions.StringEquals ?? {}), 'sts:ExternalId': props.externalId };
     return new iam.AccountPrincipal(account).withConditions(conditions);
   });
+}
+
+/**
+ * The trust of a workload or meta role: the handler callers may assume it with session tags. With
+ * an external id, it is required for `sts:AssumeRole` only, and `sts:TagSession` (which only
+ * authorizes the tags of that AssumeRole call) has a statement of its own without it: AWS lists no
+ * `sts:ExternalId` among TagSession's condition keys, so requiring it there could deny every
+ * tagged assume.
+ */
+export function trustHandlers(
+  scope: IConstruct,
+  props: HandlerTrustProps,
+  opts: { conditions: Record<string, Record<string, unknown>> },
+): { assumedBy: iam.IPrincipal; tagSession?: iam.PolicyStatement } {
+  const callers = handlerCallers(scope, props, opts);
+  if (!props.externalId) return { assumedBy: new iam.CompositePrincipal(...callers.map((c) => c.withSessionTags())) };
+  return {
+    assumedBy: new iam.CompositePrincipal(...handlerCallers(scope, props, { ...opts, externalId: true })),
+    tagSession: new iam.PolicyStatement({ actions: ['sts:TagSession'], principals: callers }),
+  };
 }

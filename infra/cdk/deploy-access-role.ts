@@ -6,11 +6,10 @@ import { OWNER_TAG } from '../../domain/aws/tags';
 import {
   addStatement,
   assertAccountIds,
-  assertExternalId,
   assertSegment,
   DEFAULT_SERVICE_NAME,
   ENVIRONMENT_TAG,
-  handlerCallers,
+  trustHandlers,
   MANAGED_TAG,
   SERVICE_TAG,
 } from './common';
@@ -88,11 +87,6 @@ export interface DeployAccessRoleProps extends HandlerTrustProps {
    * @default true
    */
   readonly requireOwnerTags?: boolean;
-  /**
-   * An external id callers must present.
-   * @default none required. Note: Deployomat's handlers do not pass an external id yet.
-   */
-  readonly externalId?: string;
 }
 
 /**
@@ -114,15 +108,13 @@ export class DeployAccessRole extends Construct {
     assertSegment('organizationPrefix', props.organizationPrefix);
     const serviceName = props.serviceName ?? DEFAULT_SERVICE_NAME;
     assertSegment('serviceName', serviceName);
-    assertExternalId(props.externalId);
 
     const requireOwnerTags = props.requireOwnerTags ?? true;
-    const callers = handlerCallers(this, props, {
+    const trust = trustHandlers(this, props, {
       conditions: {
         StringEquals: {
           [`aws:PrincipalTag/${SERVICE_TAG}`]: serviceName,
           [`aws:PrincipalTag/${ENVIRONMENT_TAG}`]: props.environment,
-          ...(props.externalId ? { 'sts:ExternalId': props.externalId } : {}),
         },
       },
     });
@@ -130,8 +122,9 @@ export class DeployAccessRole extends Construct {
       roleName: props.roleName ?? DEFAULT_DEPLOY_ACCESS_ROLE_NAME,
       description: `Lets ${serviceName} (${props.environment}) deploy in this account; ABAC on the ${MANAGED_TAG} tag`,
       // Session tags: the handlers name the service each session deploys (DeployomatService).
-      assumedBy: new iam.CompositePrincipal(...callers.map((c) => c.withSessionTags())),
+      assumedBy: trust.assumedBy,
     });
+    if (trust.tagSession) this.role.assumeRolePolicy!.addStatements(trust.tagSession);
     // Deployomat's handlers may only assume roles carrying these (see Deployomat's AssumeWorkloadRoles).
     Tags.of(this.role).add(SERVICE_TAG, serviceName);
     Tags.of(this.role).add(ENVIRONMENT_TAG, props.environment);

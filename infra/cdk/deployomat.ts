@@ -14,7 +14,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
-import { INSTALLATION_ACCOUNT_OWNER } from '../../domain/config';
+import { DEFAULT_AMI_OWNERS } from '../../domain/config';
 import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
 import {
   coreHandlers,
@@ -28,7 +28,7 @@ import {
   type ResourceNames,
 } from '../../events/topology';
 import { BusAuditTrail } from './audit-trail';
-import { addStatement, assertOrganizationId, assertPrefix, assertSegment, DEFAULT_HANDLER_RUNTIME, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
+import { addStatement, assertExternalId, assertOrganizationId, assertPrefix, assertSegment, DEFAULT_HANDLER_RUNTIME, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG } from './common';
 import { HandlerQueue } from './handler-queue';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
 
@@ -84,6 +84,14 @@ export interface DeployomatProps {
    */
   readonly metaRoleArn?: string;
   /**
+   * The external id the handlers pass when they assume the meta role and the workload roles (the
+   * original's `external_id`): give the same value as `externalId` to `MetaAccessRole` and each
+   * `DeployAccessRole`, whose trust then requires it. Not a secret (it is in the functions'
+   * environment): it guards roles against being assumed by a confused deputy, see docs/SECURITY.md.
+   * @default none passed
+   */
+  readonly roleExternalId?: string;
+  /**
    * The AWS Organizations id of the workload and meta accounts: the handlers may assume roles only
    * in accounts of this organization (`aws:ResourceOrgID`), whatever a registry entry names. The
    * other direction is the workload and meta roles' own `organizationId` (`aws:PrincipalOrgID`).
@@ -116,7 +124,7 @@ export interface DeployomatProps {
    * Owners an AMI must have to be deployed — explicit AMI ids and `$launchtemplate:` versions
    * included (DeployRejected otherwise) — and the owners `$name-prefix:` searches: account ids,
    * `self` (the workload account), `amazon`, `deployomat-account` (this stack's account).
-   * @default ['self', 'deployomat-account']
+   * @default ['self', 'deployomat-account'] (`DEFAULT_AMI_OWNERS`, the handlers' own default)
    */
   readonly amiOwners?: readonly string[];
   /**
@@ -284,6 +292,7 @@ export class Deployomat extends Construct {
     assertSegment('environment', props.environment);
     assertSegment('organizationPrefix', props.organizationPrefix);
     assertOrganizationId(props.organizationId);
+    assertExternalId(props.roleExternalId, 'roleExternalId');
     this.environment = props.environment;
     this.organizationPrefix = props.organizationPrefix;
     // Core handlers only: a feature handler (HandlerSpec.feature) is built by its own construct
@@ -741,8 +750,7 @@ export class Deployomat extends Construct {
   }
 
   private handlerEnvironment(props: DeployomatProps): Record<string, string> {
-    // The handlers' default (domain/config.ts): the workload account and Deployomat's own.
-    const amiOwners = props.amiOwners ?? ['self', INSTALLATION_ACCOUNT_OWNER];
+    const amiOwners = props.amiOwners ?? DEFAULT_AMI_OWNERS;
     if (amiOwners.length === 0) throw new Error('amiOwners must name at least one owner (an account id, self or amazon)');
     const seconds = (name: string, value: Duration | undefined, fallback: Duration, min: number, max = Infinity) => {
       const n = (value ?? fallback).toSeconds({ integral: false });
@@ -761,6 +769,7 @@ export class Deployomat extends Construct {
       DEPLOYOMAT_SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
       DEPLOYOMAT_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
       ...(props.metaRoleArn ? { DEPLOYOMAT_META_ROLE_ARN: props.metaRoleArn } : {}),
+      ...(props.roleExternalId ? { DEPLOYOMAT_ROLE_EXTERNAL_ID: props.roleExternalId } : {}),
       DEPLOYOMAT_ENVIRONMENT: props.environment,
       DEPLOYOMAT_SERVICE_NAME: this.serviceName,
       DEPLOYOMAT_AMI_OWNERS: amiOwners.join(','),

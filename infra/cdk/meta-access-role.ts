@@ -2,7 +2,7 @@ import { Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { HandlerTrustProps } from './common';
-import { addStatement, assertAccountIds, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, handlerCallers, SERVICE_TAG } from './common';
+import { addStatement, assertAccountIds, assertSegment, DEFAULT_SERVICE_NAME, ENVIRONMENT_TAG, SERVICE_TAG, trustHandlers } from './common';
 import { PRINCIPAL_ENVIRONMENT, registryParameterArns } from './ssm-paths';
 
 export interface MetaAccessRoleProps extends HandlerTrustProps {
@@ -43,7 +43,7 @@ export class MetaAccessRole extends Construct {
     const serviceName = props.serviceName ?? DEFAULT_SERVICE_NAME;
     assertSegment('serviceName', serviceName);
 
-    const callers = handlerCallers(this, props, {
+    const trust = trustHandlers(this, props, {
       conditions: {
         StringEquals: {
           [`aws:PrincipalTag/${SERVICE_TAG}`]: serviceName,
@@ -52,12 +52,13 @@ export class MetaAccessRole extends Construct {
         },
         'ForAnyValue:StringEquals': { 'sts:TransitiveTagKeys': [ENVIRONMENT_TAG] },
       },
-    }).map((p) => p.withSessionTags());
+    });
     this.role = new iam.Role(this, 'Resource', {
       roleName: props.roleName ?? 'DeployomatParameterAccess',
       description: `Lets ${serviceName} read the account registry and account parameters of its own environment`,
-      assumedBy: new iam.CompositePrincipal(...callers),
+      assumedBy: trust.assumedBy,
     });
+    if (trust.tagSession) this.role.assumeRolePolicy!.addStatements(trust.tagSession);
     Tags.of(this.role).add(SERVICE_TAG, serviceName);
 
     const common = { organizationPrefix: props.organizationPrefix, serviceName, region: props.parameterRegion ?? '*' };

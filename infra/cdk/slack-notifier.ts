@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { NOTIFIER_ENV } from '../../domain/notify/env';
 import { SLACK_TABLE } from '../../domain/notify/table';
-import { LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
+import { isDetailType, LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
 import { featureHandlers, rules, type HandlerSpec } from '../../events/topology';
 import { DEFAULT_HANDLER_RUNTIME, nagResourceName } from './common';
 import type { Deployomat, LogLevel } from './deployomat';
@@ -86,7 +86,7 @@ export function notifierSpec(): HandlerSpec {
 export const DEFAULT_NOTIFIED: readonly DetailType[] = (() => {
   const spec = notifierSpec();
   return spec.trigger.kind === 'events'
-    ? spec.trigger.subscriptions.filter((s) => s.source === LIFECYCLE_SOURCE).flatMap((s) => s.detailTypes)
+    ? spec.trigger.subscriptions.filter((s) => s.source === LIFECYCLE_SOURCE).flatMap((s) => s.detailTypes.filter(isDetailType))
     : [];
 })();
 

@@ -7,6 +7,7 @@ import { controlPlaneClients } from '../../domain/aws/clients';
 import { forwardTargets, listRules } from '../../domain/aws/listener-rules';
 import { MANAGED_TAG, tagValue } from '../../domain/aws/tags';
 import { isFinished, ServiceState } from '../../domain/ledger';
+import { templateAsgName } from '../../domain/naming';
 import { sizeTags } from '../../domain/sizes';
 import { automaticUndeployName } from '../../domain/undeploy-schedule';
 import { allPages } from './pages';
@@ -33,14 +34,22 @@ export async function findLeftovers(install: LocalInstallation, listenerArns: st
     if (s.Waiting) problems.push(`${name}: request ${s.Waiting.Id} still waiting`);
   }
   const production = new Set(services.map((s) => s.ProductionAsgName).filter(Boolean));
+  const serviceOf = new Map(services.map((s) => [s.ProductionAsgName, s.ServiceName]));
 
   const asgs: AutoScalingGroup[] = await allPages(paginateDescribeAutoScalingGroups({ client: autoscaling }, {}), (p) => p.AutoScalingGroups);
   const managedAsgs = asgs.filter((g) => tagValue(g.Tags, MANAGED_TAG));
   for (const g of managedAsgs) {
-    if (!production.has(g.AutoScalingGroupName!)) problems.push(`ASG ${g.AutoScalingGroupName} is not any service's production`);
-    const min = sizeTags(g.Tags, ORG).minSize;
-    if (production.has(g.AutoScalingGroupName!) && g.MinSize !== min) {
-      problems.push(`ASG ${g.AutoScalingGroupName} has min size ${g.MinSize}, its ${ORG}:min_size is ${min}`);
+    if (!production.has(g.AutoScalingGroupName!)) {
+      problems.push(`ASG ${g.AutoScalingGroupName} is not any service's production`);
+      continue;
+    }
+    // At rest: its min_size tag, else its template's min size (no deploy raised or held it).
+    const tagged = sizeTags(g.Tags, ORG).minSize;
+    const template = asgs.find((t) => t.AutoScalingGroupName === templateAsgName(serviceOf.get(g.AutoScalingGroupName!) ?? ''));
+    const min = tagged ?? template?.MinSize;
+    if (g.MinSize !== min) {
+      const source = tagged !== undefined ? `its ${ORG}:min_size` : `without ${ORG}:min_size, its template's min size`;
+      problems.push(`ASG ${g.AutoScalingGroupName} has min size ${g.MinSize}, ${source} is ${min}`);
     }
   }
   for (const p of production) {

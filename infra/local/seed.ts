@@ -144,7 +144,19 @@ export interface SeededService {
  */
 export async function seedService(
   account: SeededAccount,
-  opts: { service: string; web: boolean; grpc?: boolean; priority?: number; minSize?: number; maxSize?: number; amis: string[]; unhealthy?: string[] },
+  opts: {
+    service: string;
+    web: boolean;
+    grpc?: boolean;
+    priority?: number;
+    /** The `<org>:min_size` tag's value; `null`: no such tag. @default 2 */
+    minSize?: number | null;
+    maxSize?: number;
+    /** The template group's own min size (and desired capacity: it then runs instances). @default 0 */
+    templateMinSize?: number;
+    amis: string[];
+    unhealthy?: string[];
+  },
 ): Promise<SeededService> {
   const { ec2, autoscaling, elb, iam } = await workloadClients(account.layout);
   const ownerTag = { Key: OWNER_TAG, Value: ownerOf({ AccountCanonicalSlug: account.slug, ServiceName: opts.service }) };
@@ -248,9 +260,9 @@ export async function seedService(
     autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: asgName,
-      MinSize: 0,
-      MaxSize: 0,
-      DesiredCapacity: 0,
+      MinSize: opts.templateMinSize ?? 0,
+      MaxSize: opts.templateMinSize ?? 0,
+      DesiredCapacity: opts.templateMinSize ?? 0,
       LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: '$Default' },
       VPCZoneIdentifier: account.subnetIds.join(','),
       TargetGroupARNs: templateTargetGroupArn ? [templateTargetGroupArn, ...(grpcTemplateTargetGroupArn ? [grpcTemplateTargetGroupArn] : [])] : undefined,
@@ -258,7 +270,7 @@ export async function seedService(
       HealthCheckGracePeriod: 60,
       TerminationPolicies: ['OldestInstance'],
       Tags: [
-        { Key: `${ORG}:min_size`, Value: String(opts.minSize ?? 2), PropagateAtLaunch: false },
+        ...(opts.minSize === null ? [] : [{ Key: `${ORG}:min_size`, Value: String(opts.minSize ?? 2), PropagateAtLaunch: false }]),
         { Key: `${ORG}:max_size`, Value: String(opts.maxSize ?? 4), PropagateAtLaunch: false },
         { Key: 'team', Value: 'platform', PropagateAtLaunch: true },
       ],

@@ -4,7 +4,8 @@
  *  b. instances from an AMI tagged deployomat-emulator:health=unhealthy are unhealthy targets
  *     and `Unhealthy` in Auto Scaling;
  *  c. settings change at runtime through /_emulator/config;
- *  h. `faults` make chosen AWS API actions fail with errors the AWS SDK parses like AWS's.
+ *  h. `faults` make chosen AWS API actions fail with errors the AWS SDK parses like AWS's;
+ *  q. an AMI shared with another account is visible there (and only there), as on AWS.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import {
@@ -24,6 +25,8 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   DescribeVpcsCommand,
   EC2Client,
+  ModifyImageAttributeCommand,
+  RegisterImageCommand,
 } from '@aws-sdk/client-ec2';
 import { createImageVersion } from '../../domain/aws/launch-template';
 import {
@@ -456,6 +459,34 @@ describe('local AWS emulator', () => {
     } finally {
       db.destroy();
     }
+  });
+
+  it("shows an AMI shared with another account to that account only, by id, by owner and by filter, as EC2 does", async () => {
+    // Prepare: an AMI of the default account shared with 222222222222, another not shared.
+    const shared = (await ec2.send(new RegisterImageCommand({ Name: 'share-me-1' }))).ImageId!;
+    const kept = (await ec2.send(new RegisterImageCommand({ Name: 'share-me-2' }))).ImageId!;
+    await ec2.send(new ModifyImageAttributeCommand({ ImageId: shared, LaunchPermission: { Add: [{ UserId: '222222222222' }] } }));
+    const owner = (await ec2.send(new DescribeImagesCommand({ ImageIds: [shared] }))).Images![0]!.OwnerId!;
+    const inAccount = async (account: string) => {
+      const c = (await new STSClient(clientConfig).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/x`, RoleSessionName: 'share' }))).Credentials!;
+      return new EC2Client({ ...clientConfig, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken } });
+    };
+    const names = { Filters: [{ Name: 'name', Values: ['share-me-*'] }] };
+    const [workload, other] = [await inAccount('222222222222'), await inAccount('333333333333')];
+
+    // Act
+    const byOwner = (await workload.send(new DescribeImagesCommand({ Owners: [owner], ...names }))).Images!.map((i) => i.ImageId);
+    const ownOnly = (await workload.send(new DescribeImagesCommand({ Owners: ['self'], ...names }))).Images!;
+    const byId = (await workload.send(new DescribeImagesCommand({ ImageIds: [shared] }))).Images!.map((i) => [i.ImageId, i.OwnerId]);
+    const notShared = await workload.send(new DescribeImagesCommand({ ImageIds: [kept] })).catch((e: Error) => e.name);
+    const elsewhere = (await other.send(new DescribeImagesCommand({ Owners: [owner], ...names }))).Images!;
+
+    // Assess
+    expect(byOwner).toEqual([shared]);
+    expect(ownOnly).toEqual([]);
+    expect(byId).toEqual([[shared, owner]]);
+    expect(notShared).toBe('InvalidAMIID.NotFound');
+    expect(elsewhere).toEqual([]);
   });
 
   it('returns the same launch template version for a repeated ClientToken, as EC2 does', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HANDLER_RUNTIME } from '../../infra/cdk/common';
 import { ledgerMismatches } from '../../infra/local/consistency';
 import { findLeftovers } from '../../infra/local/leftovers';
-import { seedService } from '../../infra/local/seed';
+import { DEPLOY_ROLE_ARN, META_ROLE_ARN, seedService } from '../../infra/local/seed';
 import { nodeMajorOf } from '../../infra/local/shipped/lambda-node';
 import type { CfnTemplate } from '../../infra/local/shipped/stack';
 import { coreDeployScenarios, seedCoreServices, undeployScenario, type CoreServices } from '../helpers/core-scenarios';
@@ -43,6 +43,32 @@ describe('Shipped bundles (emulator)', () => {
     const setup = { get: () => ({ t, services }), clean };
     coreDeployScenarios(setup);
     undeployScenario(setup);
+  });
+
+  describe('Scenario: the external id, from the construct to STS (issue #14, 3c)', () => {
+    const EXTERNAL_ID = 'acme-deployomat-4f1c';
+    let t: TestDeployomat;
+    beforeAll(async () => {
+      // The setting becomes the construct's roleExternalId, and the template's variable (local-stack.ts).
+      t = await startTestDeployomat({ slug: 'acme-ship-ext', shipped: {}, env: { DEPLOYOMAT_ROLE_EXTERNAL_ID: EXTERNAL_ID } });
+    }, SYNTH_TIMEOUT);
+    afterAll(async () => t?.stop());
+
+    it('assumes the meta and workload roles with the external id given to the construct', async () => {
+      // Prepare
+      const web = await seedService(t.account, { service: 'web', web: true, amis: ['web-v1'] });
+
+      // Act
+      await t.send('DeployRequested', { AccountCanonicalSlug: 'acme-ship-ext', ServiceName: 'web', AmiId: web.amis['web-v1'], DeployId: 'ext-1', DeployConfig: FAST });
+      const outcome = await t.observer.outcome('ext-1', 60_000);
+
+      // Assess: the sessions STS (moto) issued for the deploy, and the external id each was asked with.
+      expect(outcome.detailType).toBe('DeployCompleted');
+      const data = (await (await fetch(`${t.emulator.endpoint}/moto-api/data.json`)).json()) as { sts: { AssumedRole: { role_arn: string; session_name: string; external_id: string | null }[] } };
+      const sessions = data.sts.AssumedRole.filter((r) => r.session_name === 'ext-1');
+      expect(new Set(sessions.map((r) => r.role_arn))).toEqual(new Set([DEPLOY_ROLE_ARN, META_ROLE_ARN]));
+      expect(sessions.map((r) => r.external_id)).toEqual(sessions.map(() => EXTERNAL_ID));
+    });
   });
 
   describe('Seeded mistakes in the stack', () => {

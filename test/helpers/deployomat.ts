@@ -115,6 +115,7 @@ export async function startTestDeployomat(opts: {
         const { denied, grantedAfterAll } = await replay(iamLog.calls.filter((c) => c.ok), local.install.schedulerRoleArn, {
           requireOwnerTags: env.DEPLOYOMAT_REQUIRE_OWNER_TAGS !== 'false',
           environment: local.install.env.DEPLOYOMAT_ENVIRONMENT,
+          externalId: env.DEPLOYOMAT_ROLE_EXTERNAL_ID,
         });
         if (denied.length) throw new Error(`IAM would deny ${denied.length} call(s) of this file's handlers or CLI:\n${denied.join('\n')}`);
         if (grantedAfterAll.length) throw new Error(`The DeployerRole is documented not to get these, but would:\n${grantedAfterAll.join('\n')}`);

@@ -21,6 +21,8 @@ export interface ReplayOptions {
    * only an installation of its own environment). @default development
    */
   environment?: string;
+  /** The installation's `roleExternalId`: the meta and workload roles are set up to require it. */
+  externalId?: string;
   /** A seeded mistake: the identity-policy statement with this Sid left out of every role's policies. */
   withoutStatement?: string;
   /** A seeded mistake: one more identity-policy statement for one role. */
@@ -38,6 +40,7 @@ function synthesize(opts: ReplayOptions) {
     requireOwnerTags: opts.requireOwnerTags,
     organizationPrefix: ORG,
     metaRoleArn: `arn:aws:iam::${META_ACCOUNT}:role/DeployomatParameterAccess`,
+    roleExternalId: opts.externalId,
   });
   new DeployerRole(cicdStack, 'Deployer', { deployomat, userAccountIds: ['444444444444'] });
   const workloadStack = stack('Workload', WORKLOAD_ACCOUNT);
@@ -46,9 +49,10 @@ function synthesize(opts: ReplayOptions) {
     environment,
     organizationPrefix: ORG,
     requireOwnerTags: opts.requireOwnerTags,
+    externalId: opts.externalId,
   });
   const metaStack = stack('Meta', META_ACCOUNT);
-  new MetaAccessRole(metaStack, 'MetaAccess', { ciCdAccountIds: [ACCOUNT], organizationPrefix: ORG });
+  new MetaAccessRole(metaStack, 'MetaAccess', { ciCdAccountIds: [ACCOUNT], organizationPrefix: ORG, externalId: opts.externalId });
   const json = (s: Stack) => Template.fromStack(s).toJSON() as CfnTemplate;
   return { cicd: json(cicdStack), workload: json(workloadStack), meta: json(metaStack) };
 }

@@ -150,7 +150,11 @@ export function iamRequests(call: RecordedCall, a: Accounts): IamRequest[] {
     case 'STS:AssumeRole': {
       const target = String(i.RoleArn) === a.metaRoleArn ? 'meta' : 'deploy';
       const tags = listTags(i.Tags);
-      const context = { ...tagContext('RequestTag', tags), ...(i.TransitiveTagKeys ? { 'sts:TransitiveTagKeys': i.TransitiveTagKeys as string[] } : {}) };
+      const context = {
+        ...tagContext('RequestTag', tags),
+        ...(i.TransitiveTagKeys ? { 'sts:TransitiveTagKeys': i.TransitiveTagKeys as string[] } : {}),
+        ...(i.ExternalId !== undefined ? { 'sts:ExternalId': String(i.ExternalId) } : {}),
+      };
       const requests: IamRequest[] = [{ ...one('sts:AssumeRole', target, `the ${target === 'meta' ? 'registry' : 'workload'} role`, context), resourcePolicy: { kind: 'trust', role: target } }];
       if (Object.keys(tags).length) requests.push({ ...one('sts:TagSession', target, 'session tags (the service deployed; the environment)', context), resourcePolicy: { kind: 'trust', role: target } });
       return requests;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSampleApp, DEPLOY_ROLE_DESCRIBE_ACTIONS, Deployomat, SlackBotToken, SlackNotifier } from '../../infra/cdk';
+import { buildSampleApp, DEPLOY_ROLE_DESCRIBE_ACTIONS, DeployAccessRole, Deployomat, MetaAccessRole, SlackBotToken, SlackNotifier } from '../../infra/cdk';
 import { allStatements, asList, env, newApp, props, resourcesOf, type CfnTemplate } from './helpers';
 
 /**
@@ -32,7 +32,13 @@ function buildExtras(scope: App): void {
     encryptionKey: key,
     organizationId: 'o-abcdefghij',
     auditTrail: true,
+    roleExternalId: 'acme-deployomat-4f1c',
   });
+  // Roles that require the external id (their trust gets a TagSession statement of its own).
+  const roles = new Stack(scope, 'DeployomatRolesExtras', { env });
+  const trust = { ciCdAccountIds: [env.account], organizationPrefix: 'acme', deployomatPrefix: 'extras', externalId: 'acme-deployomat-4f1c' };
+  new DeployAccessRole(roles, 'DeployAccessRole', { ...trust, environment: 'production', roleName: 'ExtrasDeployAccess' });
+  new MetaAccessRole(roles, 'MetaAccessRole', { ...trust, roleName: 'ExtrasParameterAccess' });
   const secret = new secretsmanager.Secret(stack, 'SlackToken', { description: 'Slack bot token' });
   Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'Slack bot tokens cannot be rotated by a Lambda.' });
   new SlackNotifier(stack, 'Slack', { deployomat, token: SlackBotToken.fromSecret(secret), channel: '#deploys' });
@@ -74,6 +80,7 @@ describe('cdk-nag (AwsSolutions)', () => {
       'DeployomatCiCd.template.json',
       'DeployomatExtras.template.json',
       'DeployomatMeta.template.json',
+      'DeployomatRolesExtras.template.json',
       'DeployomatWorkload.template.json',
     ]);
   });
@@ -150,7 +157,7 @@ describe('Security of the templates', () => {
     }
   });
 
-  it('matches only Deployomat sources in every rule, and replays only in the projection rules', () => {
+  it('matches only Deployomat sources in every rule (and the progress updates in the Slack notifier\'s), and replays only in the projection rules', () => {
     // The projections of the topology (rules that take replays): only the audit history.
     const projections = topologyRules(resourceNames()).filter((r) => !('replay-name' in r.pattern));
     expect(new Set(projections.map((r) => r.handler.name))).toEqual(new Set(['record-history']));
@@ -158,7 +165,9 @@ describe('Security of the templates', () => {
     const rules = [...templates.values()].flatMap((t) => resourcesOf(t, 'AWS::Events::Rule'));
     expect(rules.length).toBeGreaterThan(0);
     for (const [, r] of rules) {
-      expect(props(r).EventPattern).toMatchObject({ source: [expect.stringMatching(/^deployomat(\.client)?$/)] });
+      // Progress updates (events/progress.ts, the original's source) feed the Slack notifier only.
+      const sources = String(props(r).Name).endsWith('-notify-slack-3') ? /^omat\.deploy\.update$/ : /^deployomat(\.client)?$/;
+      expect(props(r).EventPattern).toMatchObject({ source: [expect.stringMatching(sources)] });
       const replays = (props(r).EventPattern as Record<string, unknown>)['replay-name'];
       if (isProjection(String(props(r).Name))) expect(replays).toBeUndefined();
       else expect(replays).toEqual([{ exists: false }]);

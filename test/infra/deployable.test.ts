@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedHandlers, resourceNames, rules, type Subscription } from '../../events/topology';
+import { PROGRESS_SOURCE } from '../../events/progress';
 import { CiParameters, CLIENT_COMMANDS, DeployAccessRole, DeployerRole, Deployomat, MetaAccessRole, SlackBotToken, SlackNotifier } from '../../infra/cdk';
 import { assertPrefix } from '../../infra/cdk/common';
 import { startEmulator, type Emulator } from '../../infra/local/emulator';
@@ -258,12 +259,16 @@ describe('Rule patterns against sample events of the catalog (TestEventPattern o
     [
       'a rule without its source',
       (t) => delete pattern(t, ruleNamed(t, 'watch-bake')).source,
-      [`${LONGEST_PREFIX}-watch-bake: matches BakeCheckDue from deployomat.client`, `${LONGEST_PREFIX}-watch-bake: matches BakeCheckDue from ${FOREIGN_SOURCE}`],
+      [
+        `${LONGEST_PREFIX}-watch-bake: matches BakeCheckDue from deployomat.client`,
+        `${LONGEST_PREFIX}-watch-bake: matches BakeCheckDue from ${PROGRESS_SOURCE}`,
+        `${LONGEST_PREFIX}-watch-bake: matches BakeCheckDue from ${FOREIGN_SOURCE}`,
+      ],
     ],
     [
       'a rule the topology does not declare',
-      (t) => (props(t.Resources[ruleNamed(t, 'notify-slack-2')]!).Name = `${LONGEST_PREFIX}-notify-slack-3`),
-      [`${LONGEST_PREFIX}-notify-slack-3: a rule the topology does not declare`, `${LONGEST_PREFIX}-notify-slack-2: declared by the topology, not in the template`],
+      (t) => (props(t.Resources[ruleNamed(t, 'notify-slack-2')]!).Name = `${LONGEST_PREFIX}-notify-slack-4`),
+      [`${LONGEST_PREFIX}-notify-slack-4: a rule the topology does not declare`, `${LONGEST_PREFIX}-notify-slack-2: declared by the topology, not in the template`],
     ],
   ])('catch %s', async (_what, seed, expectedViolations) => {
     const t = cicd();

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { catalog, CLIENT_SOURCE, LIFECYCLE_SOURCE, type DetailType } from '../../events/catalog';
 import { EventEnvelope } from '../../events/envelope';
 import { eventJsonSchema, type JsonSchema } from '../../events/json-schema';
+import { DeployomatUpdate, PROGRESS_DETAIL_TYPE, PROGRESS_SOURCE, type ProgressDetailType } from '../../events/progress';
 import type { Subscription } from '../../events/topology';
 import { ACCOUNT, props, refId, REGION, resolve, type CfnResource, type CfnTemplate } from './helpers';
 
@@ -467,8 +468,12 @@ export function sampleDetail(detailType: DetailType): unknown {
  * An event of `detailType` as EventBridge delivers it (the envelope a target receives), from the
  * catalog's source unless `source` says otherwise; `replayName` makes it an archive replay's.
  */
-export function sampleEvent(detailType: DetailType, opts: { source?: string; replayName?: string } = {}): Record<string, unknown> {
-  const source = opts.source ?? catalog[detailType].source;
+/** The progress update others publish (events/progress.ts), as a sample event's detail. */
+const PROGRESS_SAMPLE: DeployomatUpdate = { AccountCanonicalSlug: 'acme-workload-dev', ServiceName: 'storefront', DeployId: 'storefront-1', Updates: ['smoke tests passed'] };
+
+export function sampleEvent(detailType: DetailType | ProgressDetailType, opts: { source?: string; replayName?: string } = {}): Record<string, unknown> {
+  const progress = detailType === PROGRESS_DETAIL_TYPE;
+  const source = opts.source ?? (progress ? PROGRESS_SOURCE : catalog[detailType].source);
   // An id as EventBridge's (a UUID), the same for the same event: results can be remembered.
   const hex = createHash('sha256').update(JSON.stringify([detailType, source, opts.replayName])).digest('hex');
   const event = {
@@ -480,7 +485,7 @@ export function sampleEvent(detailType: DetailType, opts: { source?: string; rep
     time: '2026-05-04T12:00:00Z',
     region: REGION,
     resources: [],
-    detail: sampleDetail(detailType),
+    detail: progress ? DeployomatUpdate.parse(PROGRESS_SAMPLE) : sampleDetail(detailType),
     ...(opts.replayName !== undefined ? { 'replay-name': opts.replayName } : {}),
   };
   EventEnvelope.parse(event);
@@ -493,7 +498,7 @@ export type PatternMatcher = (pattern: unknown, event: Record<string, unknown>) 
 /** A source no Deployomat event has: events from it must never reach a handler. */
 export const FOREIGN_SOURCE = 'com.example.lookalike';
 
-const SOURCES = [CLIENT_SOURCE, LIFECYCLE_SOURCE, FOREIGN_SOURCE];
+const SOURCES = [CLIENT_SOURCE, LIFECYCLE_SOURCE, PROGRESS_SOURCE, FOREIGN_SOURCE];
 
 /** One event a pattern is tested with, and whether the pattern must match it. */
 interface Probe {
@@ -505,13 +510,15 @@ interface Probe {
 /**
  * What a rule of `subscription` must take and refuse: every subscribed detail-type from its source
  * (and its replay only when the subscription includes replays); every other detail-type of the
- * catalog from its own source, replayed or not; the subscribed detail-types from any other source.
+ * catalog (and the progress update, events/progress.ts) from its own source, replayed or not; the
+ * subscribed detail-types from any other source.
  */
 function probesOf(subscription: Subscription, replayName: string): Probe[] {
   const subscribed = new Set<string>(subscription.detailTypes);
   const probes: Probe[] = [];
-  for (const type of Object.keys(catalog) as DetailType[]) {
-    const wanted = subscribed.has(type) && catalog[type].source === subscription.source;
+  const sourceOf = (type: DetailType | ProgressDetailType) => (type === PROGRESS_DETAIL_TYPE ? PROGRESS_SOURCE : catalog[type].source);
+  for (const type of [...(Object.keys(catalog) as DetailType[]), PROGRESS_DETAIL_TYPE] as const) {
+    const wanted = subscribed.has(type) && sourceOf(type) === subscription.source;
     probes.push({ what: type, event: sampleEvent(type), match: wanted });
     probes.push({ what: `${type} replayed`, event: sampleEvent(type, { replayName }), match: wanted && subscription.replays === 'include' });
     if (!subscribed.has(type)) continue;

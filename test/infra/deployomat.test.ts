@@ -214,7 +214,8 @@ describe('Construct: Deployomat', () => {
 
     it('sets every DEPLOYOMAT_* variable of domain/config.ts on every function, and the handlers accept them', () => {
       const configSource = readFileSync(new URL('../../domain/config.ts', import.meta.url), 'utf8');
-      const variables = [...new Set(configSource.match(/DEPLOYOMAT_[A-Z_]+/g))].filter((v) => v !== 'DEPLOYOMAT_META_ROLE_ARN');
+      const optional = ['DEPLOYOMAT_META_ROLE_ARN', 'DEPLOYOMAT_ROLE_EXTERNAL_ID'];
+      const variables = [...new Set(configSource.match(/DEPLOYOMAT_[A-Z_]+/g))].filter((v) => !optional.includes(v));
       expect(variables.length).toBeGreaterThan(5);
       for (const spec of handlers) {
         const environment = resolve((props(functionNamed(spec.name)).Environment as { Variables: unknown }).Variables, json) as Record<
@@ -222,8 +223,9 @@ describe('Construct: Deployomat', () => {
           string
         >;
         expect(Object.keys(environment)).toEqual(expect.arrayContaining([...variables, 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL']));
-        // Optional: set only with a meta role (an empty value would not parse).
+        // Optional: set only with a meta role, or an external id (an empty value would not parse).
         expect(environment).not.toHaveProperty('DEPLOYOMAT_META_ROLE_ARN');
+        expect(environment).not.toHaveProperty('DEPLOYOMAT_ROLE_EXTERNAL_ID');
         const config = loadConfig(environment);
         // The construct's defaults are the handlers' own defaults.
         const required = Object.fromEntries(
@@ -265,6 +267,7 @@ describe('Construct: Deployomat', () => {
         prefix: 'dpl',
         serviceName: 'shipit',
         metaRoleArn: 'arn:aws:iam::333333333333:role/DeployomatParameterAccess',
+        roleExternalId: 'acme-deployomat-4f1c',
         amiOwners: ['self', '444444444444'],
         healthCheckInterval: Duration.seconds(5),
         drainTime: Duration.seconds(30),
@@ -285,6 +288,7 @@ describe('Construct: Deployomat', () => {
         Environment: {
           Variables: Match.objectLike({
             DEPLOYOMAT_META_ROLE_ARN: 'arn:aws:iam::333333333333:role/DeployomatParameterAccess',
+            DEPLOYOMAT_ROLE_EXTERNAL_ID: 'acme-deployomat-4f1c',
             DEPLOYOMAT_SERVICE_NAME: 'shipit',
             DEPLOYOMAT_AMI_OWNERS: 'self,444444444444',
             DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '5',
@@ -405,6 +409,8 @@ describe('Construct: Deployomat', () => {
       [{ environment: 'dev*' }, 'environment must be 1-64 characters of A-Z a-z 0-9 _ . - (got "dev*")'],
       [{ organizationPrefix: '..' }, 'organizationPrefix must be 1-64 characters of A-Z a-z 0-9 _ . - (got "..")'],
       [{ amiOwners: [] }, 'amiOwners must name at least one owner (an account id, self or amazon)'],
+      [{ roleExternalId: 'x' }, 'roleExternalId must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / - _ (got "x")'],
+      [{ roleExternalId: 'a'.repeat(1225) }, 'roleExternalId must be 2-1224 characters'],
       [{ healthCheckInterval: Duration.seconds(0) }, 'healthCheckInterval must be a whole number of seconds, at least 1 (got 0 s)'],
       [{ drainTime: Duration.millis(1500) }, 'drainTime must be a whole number of seconds, at least 0 (got 1.5 s)'],
       [{ schedulerLead: Duration.seconds(60) }, 'schedulerLead must be a whole number of seconds, from 61 to 600 (got 60 s)'],

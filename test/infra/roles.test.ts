@@ -35,11 +35,40 @@ beforeAll(() => {
 });
 
 describe('Construct: MetaAccessRole', () => {
-  const synth = () => {
+  const synth = (externalId?: string) => {
     const stack = newStack(newApp(), 'Meta');
-    new MetaAccessRole(stack, 'MetaAccess', { ciCdAccountIds: [CICD], organizationPrefix: 'acme' });
+    new MetaAccessRole(stack, 'MetaAccess', { ciCdAccountIds: [CICD], organizationPrefix: 'acme', externalId });
     return Template.fromStack(stack);
   };
+
+  it('requires the external id to assume it when one is set, on top of the Environment session tag; not to tag the session', () => {
+    synth('meta-7c2e').hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sts:AssumeRole',
+            Condition: Match.objectLike({
+              StringEquals: Match.objectLike({ 'sts:ExternalId': 'meta-7c2e', 'aws:RequestTag/Environment': '${aws:PrincipalTag/Environment}' }),
+            }),
+          }),
+          Match.objectLike({
+            Action: 'sts:TagSession',
+            Condition: Match.objectLike({ StringEquals: Match.not(Match.objectLike({ 'sts:ExternalId': Match.anyValue() })) }),
+          }),
+        ],
+      },
+    });
+  });
+
+  it('requires no external id when none is set', () => {
+    const trust = JSON.stringify(props(resourcesOf(synth().toJSON() as CfnTemplate, 'AWS::IAM::Role')[0]![1]).AssumeRolePolicyDocument);
+    expect(trust).not.toContain('sts:ExternalId');
+  });
+
+  it('rejects an external id STS would refuse', () => {
+    expect(() => synth('x')).toThrow('externalId must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / - _ (got "x")');
+    expect(() => synth('has space')).toThrow('externalId must be 2-1224 characters');
+  });
 
   it('is named as the original, tagged with the service, and trusts the CI/CD accounts with the Environment session tag', () => {
     synth().hasResourceProperties('AWS::IAM::Role', {
@@ -101,10 +130,16 @@ describe('Construct: DeployAccessRole', () => {
     });
   });
 
-  it('requires the external id when one is set', () => {
+  it('requires the external id to assume it when one is set; not to tag the session (TagSession has no sts:ExternalId)', () => {
     synth('deploy-4f1c').hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [Match.objectLike({ Condition: { StringEquals: Match.objectLike({ 'sts:ExternalId': 'deploy-4f1c' }) } })],
+        Statement: [
+          Match.objectLike({ Action: 'sts:AssumeRole', Condition: Match.objectLike({ StringEquals: Match.objectLike({ 'sts:ExternalId': 'deploy-4f1c' }) }) }),
+          Match.objectLike({
+            Action: 'sts:TagSession',
+            Condition: Match.objectLike({ StringEquals: { 'aws:PrincipalTag/Service': 'deployomat', 'aws:PrincipalTag/Environment': 'staging' } }),
+          }),
+        ],
       },
     });
   });
@@ -223,7 +258,7 @@ describe('Construct: SlackNotifier', () => {
   it("subscribes to the spec's events (never to replays) through a queue with a dead-letter queue", () => {
     const { t, notifier } = synth((stack) => SlackBotToken.fromSecret(new secretsmanager.Secret(stack, 'Token')));
     const expected = rules(resourceNames(), [spec]);
-    expect(expected.map((r) => r.name)).toEqual(['deployomat-notify-slack', 'deployomat-notify-slack-2']);
+    expect(expected.map((r) => r.name)).toEqual(['deployomat-notify-slack', 'deployomat-notify-slack-2', 'deployomat-notify-slack-3']);
     expect(notifier.rules).toHaveLength(expected.length);
     for (const rule of expected) {
       t.hasResourceProperties('AWS::Events::Rule', {
@@ -236,6 +271,11 @@ describe('Construct: SlackNotifier', () => {
       EventPattern: { source: [LIFECYCLE_SOURCE], 'detail-type': [...DEFAULT_NOTIFIED], 'replay-name': [{ exists: false }] },
     });
     expect(DEFAULT_NOTIFIED).toEqual(expect.arrayContaining(['DeployCompleted', 'DeployFailed', 'DeployCancelled', 'DeployRejected', 'UndeployCompleted']));
+    // The progress updates others publish, under the original's source and detail-type.
+    t.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'deployomat-notify-slack-3',
+      EventPattern: { source: ['omat.deploy.update'], 'detail-type': ['Deployomat Update'], 'replay-name': [{ exists: false }] },
+    });
     t.hasResourceProperties('AWS::SQS::Queue', {
       QueueName: 'deployomat-notify-slack',
       VisibilityTimeout: spec.queue.visibilityTimeoutSeconds,

@@ -28,6 +28,7 @@ import {
  */
 const ORG = 'acme';
 const ORG_ID = 'o-abcdefghij';
+const EXTERNAL_ID = 'acme-deployomat-4f1c';
 const names = resourceNames();
 const BUS = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${names.bus}`;
 const HANDLER_ROLE = `arn:aws:iam::${ACCOUNT}:role/${names.handlerRole}`;
@@ -42,6 +43,8 @@ let workload: CfnTemplate;
 let workloadInOrg: CfnTemplate;
 let workloadOptOut: CfnTemplate;
 let meta: CfnTemplate;
+let workloadExternal: CfnTemplate;
+let metaExternal: CfnTemplate;
 
 beforeAll(() => {
   const app = newApp();
@@ -68,6 +71,10 @@ beforeAll(() => {
   const workloadStacks = [w('Workload'), w('WorkloadInOrg', { organizationId: ORG_ID }), w('WorkloadOptOut', { trustTaggedPrincipals: true })];
   const metaStack = newStack(app, 'Meta');
   new MetaAccessRole(metaStack, 'MetaAccess', { ciCdAccountIds: [ACCOUNT], organizationPrefix: ORG, organizationId: ORG_ID });
+  const metaExternalStack = newStack(app, 'MetaExternal');
+  new MetaAccessRole(metaExternalStack, 'MetaAccess', { ciCdAccountIds: [ACCOUNT], organizationPrefix: ORG, externalId: EXTERNAL_ID });
+  workloadExternal = Template.fromStack(w('WorkloadExternal', { externalId: EXTERNAL_ID })).toJSON() as CfnTemplate;
+  metaExternal = Template.fromStack(metaExternalStack).toJSON() as CfnTemplate;
 
   const synth = (stack: Parameters<typeof Template.fromStack>[0]) => Template.fromStack(stack).toJSON() as CfnTemplate;
   [cicd, split, optOut, meta] = [cicdStack, splitStack, optOutStack, metaStack].map(synth) as [CfnTemplate, CfnTemplate, CfnTemplate, CfnTemplate];
@@ -175,10 +182,10 @@ describe('Finding 1: each queue takes messages from its own senders only', () =>
 });
 
 describe('Finding 2: workload and meta roles trust the handler role only', () => {
-  const assume = (template: CfnTemplate, id: string, principal: string, context: Record<string, string | string[]> = {}) =>
+  const assume = (template: CfnTemplate, id: string, principal: string, context: Record<string, string | string[]> = {}, action = 'sts:AssumeRole') =>
     simulate({
       principal,
-      action: 'sts:AssumeRole',
+      action,
       resource: resolve({ 'Fn::GetAtt': [roleId(template, id), 'Arn'] }, template) as string,
       identity: allowAll,
       resourcePolicy: trustPolicy(template, roleId(template, id)),
@@ -202,6 +209,27 @@ describe('Finding 2: workload and meta roles trust the handler role only', () =>
     expect(await assume(meta, 'MetaAccess', HANDLER_ROLE, session)).toBe('Allowed');
     expect(await assume(meta, 'MetaAccess', CI_ROLE, session)).not.toBe('Allowed');
     expect(await assume(meta, 'MetaAccess', HANDLER_ROLE, { ...session, 'aws:PrincipalOrgID': 'o-zzzzzzzzzz' })).not.toBe('Allowed');
+  });
+
+  const metaSession: Record<string, string | string[]> = { 'aws:RequestTag/Environment': 'development', 'sts:TransitiveTagKeys': ['Environment'] };
+  it.each([
+    ['the workload role', () => workloadExternal, 'DeployAccess', {}],
+    ['the meta role', () => metaExternal, 'MetaAccess', metaSession],
+  ])('requires the external id, when one is set, to assume %s (issue #14, 3c)', async (_role, template, id, session) => {
+    // Act
+    const decisions = {
+      without: await assume(template(), id, HANDLER_ROLE, { ...session }),
+      wrong: await assume(template(), id, HANDLER_ROLE, { ...session, 'sts:ExternalId': 'acme-deployomat-0000' }),
+      with: await assume(template(), id, HANDLER_ROLE, { ...session, 'sts:ExternalId': EXTERNAL_ID }),
+      otherRoleWith: await assume(template(), id, CI_ROLE, { ...session, 'sts:ExternalId': EXTERNAL_ID }),
+    };
+
+    // Assess
+    expect(decisions).toEqual({ without: 'ImplicitlyDenied', wrong: 'ImplicitlyDenied', with: 'Allowed', otherRoleWith: 'ImplicitlyDenied' });
+    // The session tags of that AssumeRole call are authorized without it: TagSession has no sts:ExternalId.
+    const tags = { ...session, 'aws:RequestTag/DeployomatService': 'acme-dev/web' };
+    expect(await assume(template(), id, HANDLER_ROLE, tags, 'sts:TagSession')).toBe('Allowed');
+    expect(await assume(template(), id, CI_ROLE, tags, 'sts:TagSession')).toBe('ImplicitlyDenied');
   });
 
   it('tags only the handler role with Service and Environment, not the scheduler role', () => {

@@ -142,6 +142,7 @@ describe('Notify: the thread replies', () => {
       'Cloned `shop-x` (min 2, max 4) with AMI `ami-1`, launch template version 3',
     ],
     ['InstancesHealthy', { ...ref, Seq: 1, Healthy: 2, Wanted: 2, WaitedSeconds: 75 }, '2/2 instances healthy after 1 min 15 s'],
+    ['Deployomat Update', { ...ref, Updates: ['smoke tests passed', 'p99 <200 ms & steady'] }, '📣 smoke tests passed\np99 &lt;200 ms &amp; steady'],
     ['TrafficShifted', { ...ref, Seq: 2, Step: 1, Steps: 4, Percent: 25, ActualPercent: 25, RuleWeights: [] }, 'Traffic shifted: 25 % on the new version (step 1/4)'],
     [
       'TrafficShifted',
@@ -241,6 +242,32 @@ describe('Notify: the thread replies', () => {
       ].join('\n'),
     );
     expect(r.blocks.at(-1)).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Dry run `shop-dry`' }] });
+    // With the notifier's region, its AMI links to the EC2 console too.
+    expect(renderNotice(ev('DeployPlanned', { ...plan, ResolvedAmiId: 'ami-0123456789abcdef0' }), { region: 'us-east-1' })!.text).toContain(
+      '*AMI:* <https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#ImageDetails:imageId=ami-0123456789abcdef0|ami-0123456789abcdef0> (`$name-prefix:shop-`)',
+    );
+  });
+});
+
+describe('Notify: links to the AWS console', () => {
+  const page = (ami: string) => `https://eu-west-2.console.aws.amazon.com/ec2/home?region=eu-west-2#ImageDetails:imageId=${ami}`;
+
+  it("links the AMI to its page in the EC2 console of the notifier's region, as the original did", () => {
+    const requested = renderMessage({ ...base, amiId: 'ami-0123456789abcdef0' }, { region: 'eu-west-2' });
+    const resolved = renderMessage({ ...base, amiId: '$name-prefix:shop-', resolvedAmiId: 'ami-0fedcba987654321' }, { region: 'eu-west-2' });
+
+    expect(requested.text).toContain(`*AMI:* <${page('ami-0123456789abcdef0')}|ami-0123456789abcdef0>`);
+    expect(requested.blocks[1]).toEqual({ type: 'section', fields: [{ type: 'mrkdwn', text: `*AMI:* <${page('ami-0123456789abcdef0')}|ami-0123456789abcdef0>` }, { type: 'mrkdwn', text: '*Elapsed:* 0 s' }] });
+    expect(resolved.text).toContain(`*AMI:* <${page('ami-0fedcba987654321')}|ami-0fedcba987654321> (\`$name-prefix:shop-\`)`);
+  });
+
+  it.each([
+    ['without a region', 'ami-0123456789abcdef0', undefined],
+    ['with a region that is no region name', 'ami-0123456789abcdef0', 'eu-west-2|evil'],
+    ['for an AMI command not resolved yet', '$name-prefix:shop-', 'eu-west-2'],
+    ['for something that is no AMI id', 'ami-<x>', 'eu-west-2'],
+  ])('shows the plain id %s', (_when, ami, region) => {
+    expect(renderMessage({ ...base, amiId: ami }, { region }).text).toContain(`*AMI:* \`${escape(ami)}\``);
   });
 });
 

@@ -1,3 +1,4 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneClients } from '../../domain/aws/clients';
@@ -110,7 +111,8 @@ describe('Slack notifier (emulator + Slack stand-in)', () => {
     for (const c of calls.filter((x) => x.method === 'chat.update')) expect(c.args).toMatchObject({ channel: 'C123', ts: rootTs });
     // The final message: AMI, traffic, duration, and blocks laying out the same.
     const final = calls.filter((c) => c.method === 'chat.update').at(-1)!;
-    expect(String(final.args.text)).toContain(`*AMI:* \`${svc.amis['shop-v2']}\``);
+    const ami = svc.amis['shop-v2']!;
+    expect(String(final.args.text)).toContain(`*AMI:* <https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#ImageDetails:imageId=${ami}|${ami}>`);
     expect(String(final.args.text)).toContain('*Traffic on new:* ▰▰▰▰▰▰▰▰▰▰ 100 %');
     expect(final.args.blocks).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'section' }), expect.objectContaining({ type: 'context' })]));
     expect(calls.every((c) => c.authorization === `Bearer ${TOKEN}`)).toBe(true);
@@ -269,6 +271,34 @@ describe('Slack notifier (emulator + Slack stand-in)', () => {
     expect(lines(dryFrom)).toEqual([`post: 📝 Dry run: deploy of *shop* to *${slug}* / Nothing was changed; a deploy started now would do this`]);
     expect(String(slack.calls[dryFrom]!.args.text)).toMatch(/\*Rules:\*\n• shift rule 10 on `listener\/app\/\S+` from `shop-/);
     expect(await conversations().get(subject('shop-dry'))).toBeUndefined();
+  });
+
+  it("adds progress updates others publish (the original's custom update events) to the deploy's thread, once each", async () => {
+    // Prepare: a deploy between two traffic steps.
+    const from = slack.calls.length;
+    await t.send('DeployRequested', { AccountCanonicalSlug: slug, ServiceName: service, AmiId: svc.amis['shop-v1'], DeployId: 'shop-8', DeployConfig: { ...FAST, TrafficShiftPerStep: 50, WaitPerStep: 4 } });
+    await t.observer.waitFor((e) => e.detail.DeployId === 'shop-8' && e.detailType === 'TrafficShifted' && e.detail.Percent === 50, 60_000);
+    await notified('shop-8', 'TrafficShifted');
+
+    // Act: a CI job reports on this deploy, and on one no message was posted for.
+    const update = (DeployId: string, Updates: string[]) =>
+      new EventBridgeClient({}).send(
+        new PutEventsCommand({
+          Entries: [{ EventBusName: t.local.install.busName, Source: 'omat.deploy.update', DetailType: 'Deployomat Update', Detail: JSON.stringify({ AccountCanonicalSlug: slug, ServiceName: service, DeployId, Updates }) }],
+        }),
+      );
+    await update('shop-8', ['smoke tests passed', 'p99 < 200 ms']);
+    await update('shop-nope', ['nobody posted this deploy']);
+    await notified('shop-8', 'Deployomat Update');
+    expect((await t.observer.outcome('shop-8', 60_000)).detailType).toBe('DeployCompleted');
+    await notified('shop-8', 'DeployCompleted');
+
+    // Assess: one reply in the deploy's thread (each batch was delivered twice); nothing for the other.
+    const rootTs = String((await conversations().get(subject('shop-8')))!.ts);
+    expect(lines(from, rootTs).filter((l) => l.includes('📣'))).toEqual(['reply: 📣 smoke tests passed\np99 &lt; 200 ms']);
+    expect(lines(from).filter((l) => l.includes('nobody posted'))).toEqual([]);
+    expect(await conversations().get(subject('shop-nope'))).toBeUndefined();
+    expect(lines(from, rootTs).at(-1)).toMatch(/^reply: ✅ Completed in \d+ s$/);
   });
 
   it('posts an undeploy, and a rejected cancel as a notice of its own', async () => {

@@ -202,8 +202,41 @@ describe('Notify: whom an event is about', () => {
     const spec = handlers.find((h) => h.name === 'notify-slack')!;
     const subscribed = spec.trigger.kind === 'events' ? spec.trigger.subscriptions.flatMap((x) => x.detailTypes) : [];
     expect(subscribed).toEqual(
-      expect.arrayContaining(['TrafficShiftHeld', 'RolloutPaused', 'RolloutResumed', 'RolloutPromoted', 'RolloutCommandRejected', 'DeployPlanned']),
+      expect.arrayContaining(['TrafficShiftHeld', 'RolloutPaused', 'RolloutResumed', 'RolloutPromoted', 'RolloutCommandRejected', 'DeployPlanned', 'Deployomat Update']),
     );
+    expect(spec.trigger.kind === 'events' && spec.trigger.subscriptions.find((x) => x.detailTypes.includes('Deployomat Update'))?.source).toBe('omat.deploy.update');
+  });
+});
+
+describe('Notify: progress updates (the original\'s custom update events)', () => {
+  const update = (id: string, lines: string[]) => ({ id, time: at(7), type: 'Deployomat Update', detail: { ...ref, Updates: lines } }) as NotifyEvent;
+
+  it("goes into the deploy's conversation, one thread reply per update published, without moving the deploy", () => {
+    // Prepare
+    const shifting = fold([requested(), cloned, healthy, shifted(1, 50, 2, 5)]);
+
+    // Act
+    const once = applyEvent(shifting, update('u-1', ['smoke tests passed']));
+    const again = applyEvent(once, update('u-1', ['smoke tests passed']));
+    const another = applyEvent(again, update('u-2', ['p99 steady']));
+
+    // Assess
+    expect(subjectOf(update('u-1', ['x']))).toEqual({ kind: 'deploy', id: 'd-1', account: 'acme-web', service: 'shop' });
+    expect([stepKey(update('u-1', ['x'])), replyStepOf(update('u-2', ['x']))]).toEqual(['Deployomat Update#u-1', 'Deployomat Update#u-2']);
+    expect(again).toBe(once); // a redelivery of the same update changes nothing
+    expect(another).toMatchObject({ phase: 'Shifting', percent: 50, seq: shifting.seq });
+    expect(another.applied.filter((k) => k.startsWith('Deployomat Update'))).toEqual(['Deployomat Update#u-1', 'Deployomat Update#u-2']);
+  });
+
+  it('is read from its own source only, with a valid detail', () => {
+    const body = (over: Record<string, unknown> = {}) =>
+      JSON.stringify({ id: 'u-1', 'detail-type': 'Deployomat Update', source: 'omat.deploy.update', time: at(7), detail: { ...ref, Updates: ['smoke tests passed'] }, ...over });
+
+    expect(parseNotifyEvent(body())).toEqual({ ok: true, event: { id: 'u-1', time: at(7), type: 'Deployomat Update', detail: { ...ref, Updates: ['smoke tests passed'] } } });
+    expect(parseNotifyEvent(body({ source: 'deployomat' }))).toEqual({ ok: false, reason: 'Deployomat Update from unexpected source deployomat' });
+    for (const detail of [{ ...ref, Updates: [] }, { ...ref, Updates: ['line\u202Eevil'] }, { ...ref, Updates: ['x'.repeat(501)] }, { AccountCanonicalSlug: 'acme-web', ServiceName: 'shop', Updates: ['no deploy id'] }, { ...ref, Updates: ['ok'], Extra: 1 }]) {
+      expect(parseNotifyEvent(body({ detail })), JSON.stringify(detail)).toEqual({ ok: false, reason: 'Deployomat Update detail does not match its schema' });
+    }
   });
 });
 

@@ -42,6 +42,9 @@ And gaps where moto does less than AWS (filled here, not in product code):
   m. moto's per-request bookkeeping is cheaper: the response class's method list is
      remembered, request ids are drawn in one call instead of one per character.
   o. ELBv2 resources take 50 tags, as on AWS (moto refused the 11th).
+  q. An AMI another account shared (ModifyImageAttribute LaunchPermission UserId) or made public
+     is visible where AWS shows it: DescribeImages of the accounts it was shared with (moto kept
+     each account's AMIs to itself), so an AMI built in Deployomat's account can be deployed.
   i. CloudWatch: PutCompositeAlarm exists (moto 5.2 has no handler for it) and
      DescribeAlarms honours AlarmTypes (moto returned composite alarms even when
      not asked for, so code that forgot them would pass here and miss them on AWS).
@@ -343,6 +346,66 @@ def _update_asg(self):
 
 
 AutoScalingResponse.update_auto_scaling_group = _update_asg
+
+
+# --- q. AMIs shared with other accounts ----------------------------------------------
+# moto keeps each account's AMIs in that account's EC2 backend, so an AMI shared with another
+# account, or public, is found nowhere else. AWS lists it to the accounts that may launch it: by
+# id, by owner (Owners=[<its account>]), by filters, and instances launch from it. describe_images
+# is also how moto's RunInstances reads the AMI it launches.
+
+from moto.ec2.models.amis import AmiBackend
+from moto.ec2.exceptions import InvalidAMIIdError
+from moto.ec2.utils import generic_filter
+
+_orig_describe_images = _require(AmiBackend, "describe_images")
+
+
+def _shared_amis(backend):
+    """AMIs of other accounts (same region) that `backend`'s account may launch."""
+    from moto.ec2.models import ec2_backends
+
+    me = backend.account_id
+    shared = []
+    # dict's own accessors: moto's would create a backend for every account and region asked for.
+    for account_backends in list(dict.values(ec2_backends)):
+        other = dict.get(account_backends, backend.region_name)
+        if other is None or other.account_id == me:
+            continue
+        for ami in list(other.amis.values()):
+            # Amazon's AMIs (moto's defaults) are in every account's backend already.
+            if ami.owner_id != other.account_id:
+                continue
+            if ami.is_public or any(lp.get("UserId") == me for lp in ami.launch_permissions):
+                shared.append(ami)
+    return shared
+
+
+@functools.wraps(_orig_describe_images)
+def _describe_images(self, ami_ids=None, filters=None, exec_users=None, owners=None):
+    shared = _shared_amis(self)
+    if not shared:
+        return _orig_describe_images(self, ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners)
+    try:
+        own = _orig_describe_images(self, ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners)
+    except InvalidAMIIdError:
+        own = []
+    # The same selection moto makes of its own (ids alone, or owners and then filters).
+    if ami_ids:
+        shared = [ami for ami in shared if ami.id in ami_ids]
+    else:
+        if owners:
+            wanted = [self.account_id if o == "self" else o for o in owners]
+            shared = [ami for ami in shared if ami.owner_id in wanted or ami.owner_alias in wanted]
+        if filters:
+            shared = generic_filter(filters, shared)
+    if ami_ids and not own and not shared and not [i for i in ami_ids if i in self.deleted_amis]:
+        raise InvalidAMIIdError(ami_ids)
+    seen = {ami.id for ami in own}
+    return list(own) + [ami for ami in shared if ami.id not in seen]
+
+
+AmiBackend.describe_images = _describe_images
 
 
 # --- f. delayed SQS messages wake long polls ---------------------------------------

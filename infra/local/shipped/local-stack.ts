@@ -14,6 +14,7 @@ type Seconds = (value: string) => import('aws-cdk-lib').Duration;
 const PROP_OF: Record<string, (value: string, seconds: Seconds) => Partial<ShippedStackProps>> = {
   DEPLOYOMAT_ENVIRONMENT: (v) => ({ environment: v }),
   DEPLOYOMAT_META_ROLE_ARN: (v) => ({ metaRoleArn: v }),
+  DEPLOYOMAT_ROLE_EXTERNAL_ID: (v) => ({ roleExternalId: v }),
   DEPLOYOMAT_SERVICE_NAME: (v) => ({ serviceName: v }),
   DEPLOYOMAT_AMI_OWNERS: (v) => ({ amiOwners: v.split(',') }),
   DEPLOYOMAT_REQUIRE_OWNER_TAGS: (v) => ({ requireOwnerTags: v === 'true' }),

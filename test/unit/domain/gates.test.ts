@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bakeTimer } from '../../../domain/bake';
 import { neededHealthy, pauseReached } from '../../../domain/gates';
-import { productionHoldSize } from '../../../domain/sizes';
 
 describe('Function: neededHealthy', () => {
   it.each([
@@ -73,16 +72,5 @@ describe('Function: bakeTimer', () => {
     expect(short.Detail).toMatchObject({ DueAt: '2026-11-26T20:00:10.000Z', BakeEndsAt: '2026-11-26T20:00:10.000Z' });
     const none = bakeTimer(cfg, { Config: { BakeTime: 0, RollbackAlarms: ['a'] } as never }, next, at, 0);
     expect(none.DetailType).toBe('BakeElapsed');
-  });
-});
-
-describe('Function: productionHoldSize', () => {
-  it.each([
-    [{ minSize: 2, maxSize: 4 }, 3, 4, 3],
-    [{ minSize: 2, maxSize: 4 }, 1, 4, 2],
-    [{ minSize: 2, maxSize: 4 }, 6, 5, 5],
-    [{ minSize: 2, maxSize: 4 }, 6, undefined, 4],
-  ])('holds production (%j, %i in service, max %s) at %i', (tags, inService, max, expected) => {
-    expect(productionHoldSize(tags, inService, max)).toBe(expected);
   });
 });
