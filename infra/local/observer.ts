@@ -52,7 +52,7 @@ export class Observer {
   private async poll() {
     while (this.running) {
       const out = await this.sqs
-        .send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }), { abortSignal: this.stopping.signal })
+        .send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }), { abortSignal: this.stopping.signal })
         .catch(() => ({ Messages: [] }));
       const messages = out.Messages ?? [];
       for (const m of messages) {

@@ -14,7 +14,12 @@ import { ShippedBundleError } from './shipped/errors';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface RuntimeOptions {
-  /** Long-poll wait per receive; short keeps stop() quick. */
+  /**
+   * Long-poll wait per receive (s). A message that arrives, or becomes visible, during a poll is
+   * returned at once (moto_server.py "f."), so the wait only decides how often an idle queue is
+   * asked again (each poll costs the emulator, which is CPU every test file shares) and how long
+   * a `stop()` without `abandon` may wait. @default 10
+   */
   waitTimeSeconds?: number;
   log?: (line: string) => void;
   /**
@@ -242,7 +247,7 @@ async function receive(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: max,
-        WaitTimeSeconds: opts.waitTimeSeconds ?? 1,
+        WaitTimeSeconds: opts.waitTimeSeconds ?? 10,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
