@@ -201,16 +201,30 @@ export async function setMinSize(autoscaling: AutoScalingClient, name: string, m
  * yet. A group known to exist is looked for again, with backoff, before it counts as gone.
  */
 const FIND_CREATED_BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+/** How long after its creation a group may still be unlisted, as far as the backoff above looks. */
+const FIND_CREATED_WINDOW_MS = FIND_CREATED_BACKOFF_MS.reduce((a, b) => a + b, 0);
 
 /**
  * Deletes the group named `name` only if this deploy created it (by its deploy-id tag).
  * `created`: the deploy recorded creating it, so a group not found yet is looked for again.
+ * `existedBy`: when the group existed at the latest (e.g. when the rollback started, after the
+ * plan recorded it): a read made longer than the backoff after that is as late as the backoff's
+ * last, so the group is not looked for again (a retried rollback, whose earlier attempt deleted
+ * it, would otherwise wait out the whole backoff on every attempt).
  */
-export async function deleteOwnedAsg(autoscaling: AutoScalingClient, name: string, deployId: string, opts: { created?: boolean } = {}): Promise<boolean> {
+export async function deleteOwnedAsg(
+  autoscaling: AutoScalingClient,
+  name: string,
+  deployId: string,
+  opts: { created?: boolean; existedBy?: Date } = {},
+): Promise<boolean> {
+  const oldEnough = (readAt: number) => opts.existedBy !== undefined && readAt - opts.existedBy.getTime() >= FIND_CREATED_WINDOW_MS;
+  let readAt = Date.now();
   let asg = await describeAsg(autoscaling, name);
   for (const ms of opts.created ? FIND_CREATED_BACKOFF_MS : []) {
-    if (asg) break;
+    if (asg || oldEnough(readAt)) break;
     await sleep(ms);
+    readAt = Date.now();
     asg = await describeAsg(autoscaling, name);
   }
   if (!asg || tagValue(asg.Tags, DEPLOY_ID_TAG) !== deployId) return false;

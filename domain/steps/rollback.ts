@@ -156,6 +156,8 @@ export async function finishRollback(ctx: StepContext, d: Detail<'DrainElapsed'>
     await restoreAll(w, state, groups);
     await deleteOwnedAsg(w.autoscaling, state.Plan?.AsgName ?? asgName(state.ServiceName, state.Request.Timestamp), state.ActiveDeployId, {
       created: Boolean(state.Plan?.AsgName),
+      // The plan records the group once it exists, and a rollback starts after that.
+      existedBy: state.Rollback ? new Date(state.Rollback.StartedAt) : undefined,
     });
     for (const group of groups) await deleteTargetGroup(w.elb, group.Arn);
     if (state.ProductionAsgName) {

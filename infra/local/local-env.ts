@@ -11,7 +11,8 @@ export interface LocalDeployomat {
   endpoint: string;
   install: LocalInstallation;
   runtime: Runtime;
-  stop(): Promise<void>;
+  /** `abandon`: the emulator is stopped next (see Runtime.stop). */
+  stop(opts?: { abandon?: boolean }): Promise<void>;
 }
 
 /** Emulator (started here unless `endpoint` is given) + provisioned topology + running handlers. */
@@ -36,8 +37,8 @@ export async function startLocal(opts: {
     endpoint,
     install,
     runtime,
-    async stop() {
-      await runtime.stop();
+    async stop(stopOpts) {
+      await runtime.stop({ abandon: stopOpts?.abandon || emulator !== undefined });
       await emulator?.stop();
     },
   };

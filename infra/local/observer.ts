@@ -19,6 +19,8 @@ export interface ObservedEvent {
 export class Observer {
   readonly events: ObservedEvent[] = [];
   private running = true;
+  /** Ends the long poll in progress when the observer stops. */
+  private readonly stopping = new AbortController();
   private loop?: Promise<void>;
   private listeners: ((e: ObservedEvent) => void)[] = [];
 
@@ -50,7 +52,7 @@ export class Observer {
   private async poll() {
     while (this.running) {
       const out = await this.sqs
-        .send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))
+        .send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }), { abortSignal: this.stopping.signal })
         .catch(() => ({ Messages: [] }));
       const messages = out.Messages ?? [];
       for (const m of messages) {
@@ -115,6 +117,7 @@ export class Observer {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     await this.loop;
     const events = new EventBridgeClient({});
     await events.send(new RemoveTargetsCommand({ Rule: `${this.bus}-${this.name}`, EventBusName: this.bus, Ids: ['q'] })).catch(() => {});

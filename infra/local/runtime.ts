@@ -14,7 +14,12 @@ import { ShippedBundleError } from './shipped/errors';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface RuntimeOptions {
-  /** Long-poll wait per receive; short keeps stop() quick. */
+  /**
+   * Long-poll wait per receive (s). A message that arrives, or becomes visible, during a poll is
+   * returned at once (moto_server.py "f."), so the wait only decides how often an idle queue is
+   * asked again (each poll costs the emulator, which is CPU every test file shares) and how long
+   * a `stop()` without `abandon` may wait. @default 10
+   */
   waitTimeSeconds?: number;
   log?: (line: string) => void;
   /**
@@ -67,7 +72,13 @@ export interface ReorderOptions {
 }
 
 export interface Runtime {
-  stop(): Promise<void>;
+  /**
+   * Stops polling, and waits for the invocations under way. A long poll under way is waited out
+   * (up to `waitTimeSeconds`), and what it takes is handled as usual — unless `abandon`: for when
+   * the emulator is stopped next, the long polls are dropped at once (a message one of them takes
+   * meanwhile is never handled, and stays invisible until its visibility timeout).
+   */
+  stop(opts?: { abandon?: boolean }): Promise<void>;
   /** Invocations per handler so far (for tests and progress output). */
   invocations: Record<string, number>;
   /** The seed the reorder shim used (when on), to reproduce a failing order. */
@@ -92,7 +103,10 @@ export interface Runtime {
 export async function startRuntime(install: LocalInstallation, opts: RuntimeOptions = {}): Promise<Runtime> {
   Object.assign(process.env, install.env);
   const sqs = new SQSClient({});
-  let running = true;
+  let stopped = false;
+  const stopping = new AbortController();
+  const abandoning = new AbortController();
+  const running: Running = Object.assign(() => !stopped, { signal: stopping.signal, abandoned: abandoning.signal });
   const invocations: Record<string, number> = {};
   const loops: Promise<void>[] = [];
   const stats = { overtaken: 0 };
@@ -113,21 +127,24 @@ export async function startRuntime(install: LocalInstallation, opts: RuntimeOpti
       const shape = { name: fn.name, timeoutSeconds: fn.timeoutSeconds, memoryMb: fn.memoryMb };
       // The queues the template's event source mappings name: a function wired to the wrong one reads that one.
       for (const source of fn.eventSources) {
-        loops.push(pollQueue(sqs, shape, source.queueUrl, source.batchSize, process.invoke, install, () => running, counted, opts));
+        loops.push(pollQueue(sqs, shape, source.queueUrl, source.batchSize, process.invoke, install, running, counted, opts));
       }
     }
   } else {
-    await startSources(install, opts, { sqs, loops, counter, running: () => running, random, stats });
+    await startSources(install, opts, { sqs, loops, counter, running, random, stats });
   }
-  loops.push(schedulerClock(install, () => running, opts.log));
+  loops.push(schedulerClock(install, running, opts.log));
   return {
     invocations,
     reorderSeed: seed,
     get overtaken() {
       return stats.overtaken;
     },
-    async stop() {
-      running = false;
+    async stop({ abandon = false } = {}) {
+      stopped = true;
+      // The clock's tick ends now; the long polls too when abandoned.
+      stopping.abort();
+      if (abandon) abandoning.abort();
       await Promise.allSettled(loops);
       await stopBundles();
     },
@@ -138,7 +155,7 @@ export async function startRuntime(install: LocalInstallation, opts: RuntimeOpti
 async function startSources(
   install: LocalInstallation,
   opts: RuntimeOptions,
-  run: { sqs: SQSClient; loops: Promise<void>[]; counter: (name: string) => () => void; running: () => boolean; random: () => number; stats: { overtaken: number } },
+  run: { sqs: SQSClient; loops: Promise<void>[]; counter: (name: string) => () => void; running: Running; random: () => number; stats: { overtaken: number } },
 ): Promise<void> {
   const { sqs, loops, running, random, stats } = run;
   // Core handlers, plus those of the features provisioned (e.g. `slack`: DEPLOYOMAT_SLACK_CHANNEL set).
@@ -168,6 +185,9 @@ async function startSources(
   }
 }
 
+/** Whether the runtime still runs; `signal` aborts once it stops (the clock's tick), `abandoned` once it is stopped with `abandon` (the long polls). */
+type Running = (() => boolean) & { signal: AbortSignal; abandoned: AbortSignal };
+
 /** What the event source mapping loop needs of a function: its name, and what Lambda's context says. */
 type FunctionShape = Pick<HandlerSpec, 'name' | 'timeoutSeconds' | 'memoryMb'>;
 
@@ -178,7 +198,7 @@ async function pollQueue(
   batchSize: number,
   handler: SqsLambda,
   install: LocalInstallation,
-  running: () => boolean,
+  running: Running,
   counted: () => void,
   opts: RuntimeOptions,
 ): Promise<void> {
@@ -219,7 +239,7 @@ async function receive(
   spec: Pick<HandlerSpec, 'name'>,
   queueUrl: string,
   max: number,
-  running: () => boolean,
+  running: Running,
   opts: RuntimeOptions,
 ): Promise<Message[] | undefined> {
   try {
@@ -227,10 +247,11 @@ async function receive(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: max,
-        WaitTimeSeconds: opts.waitTimeSeconds ?? 1,
+        WaitTimeSeconds: opts.waitTimeSeconds ?? 10,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
+      { abortSignal: running.abandoned },
     );
     return out.Messages ?? [];
   } catch (err) {
@@ -264,7 +285,17 @@ class Pool {
 }
 
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * The event source mapping of the `reorder` / `crashes` shims: each record is its own invocation
@@ -277,7 +308,7 @@ async function perRecord(
   queueUrl: string,
   pool: Pool,
   install: LocalInstallation,
-  running: () => boolean,
+  running: Running,
   counted: () => void,
   opts: RuntimeOptions,
   random: () => number,
@@ -410,12 +441,13 @@ function dueTime(expression: string | undefined, timezone: string | undefined): 
 }
 
 /** Scheduler's clock: moto stores schedules but never fires them. Checks once a second; targets a bus or a queue. */
-async function schedulerClock(install: LocalInstallation, running: () => boolean, log?: (line: string) => void): Promise<void> {
+async function schedulerClock(install: LocalInstallation, running: Running, log?: (line: string) => void): Promise<void> {
   const scheduler = new SchedulerClient({});
   const events = new EventBridgeClient({});
   const sqs = new SQSClient({});
   while (running()) {
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000, running.signal);
+    if (!running()) break;
     try {
       const list = await scheduler.send(new ListSchedulesCommand({ GroupName: install.scheduleGroup }));
       for (const summary of list.Schedules ?? []) {

@@ -105,13 +105,15 @@ export async function startTestDeployomat(opts: {
       return out.Entries![0]!.EventId!;
     },
     async stop() {
-      await observer.stop().catch(() => {});
-      await local.stop();
+      // The replay's module loads while the handlers stop.
+      const replayModule = iamLog ? import('./iam-replay') : undefined;
+      // The emulator goes next: the long polls under way are not waited out.
+      await Promise.all([observer.stop().catch(() => {}), local.stop({ abandon: true })]);
       await emulator.stop();
       if (iamLog) {
         iamLog.stop();
         const env = { ...opts.env };
-        const { replay } = await import('./iam-replay');
+        const { replay } = await replayModule!;
         const { denied, grantedAfterAll } = await replay(iamLog.calls.filter((c) => c.ok), local.install.schedulerRoleArn, {
           requireOwnerTags: env.DEPLOYOMAT_REQUIRE_OWNER_TAGS !== 'false',
           environment: local.install.env.DEPLOYOMAT_ENVIRONMENT,

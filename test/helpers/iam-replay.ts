@@ -1,6 +1,7 @@
-import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { DeployAccessRole, DeployerRole, Deployomat, MetaAccessRole } from '../../infra/cdk';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../infra/local/local-env';
 import { DEPLOY_ROLE_ARN, META_ACCOUNT, META_ROLE_ARN, ORG, WORKLOAD_ACCOUNT } from '../../infra/local/seed';
 import { ACCOUNT, busPolicy, identityPolicies, newApp, props, queuePolicy, resolve, resourcesOf, roleId, simulate, trustPolicy, type CfnTemplate, type PolicyDocument } from '../infra/helpers';
@@ -29,8 +30,22 @@ export interface ReplayOptions {
   extraStatement?: { role: Principal; statement: PolicyDocument['Statement'][number] };
 }
 
+/** What the synthesized policies depend on (the rest of ReplayOptions is applied after synthesis). */
+type SynthOptions = Pick<ReplayOptions, 'environment' | 'requireOwnerTags' | 'externalId'>;
+interface Templates {
+  cicd: CfnTemplate;
+  workload: CfnTemplate;
+  meta: CfnTemplate;
+}
+
 /** The installation as CloudFormation would deploy it, in the accounts of the emulator's setup. */
-function synthesize(opts: ReplayOptions) {
+async function synthesize(opts: SynthOptions): Promise<Templates> {
+  // Loaded only here: a cache hit needs no CDK.
+  const [{ Stack }, { Template }, { DeployAccessRole, DeployerRole, Deployomat, MetaAccessRole }] = await Promise.all([
+    import('aws-cdk-lib'),
+    import('aws-cdk-lib/assertions'),
+    import('../../infra/cdk'),
+  ]);
   const app = newApp();
   const stack = (id: string, account: string) => new Stack(app, id, { env: { account, region: LOCAL_REGION } });
   const cicdStack = stack('CiCd', ACCOUNT);
@@ -53,8 +68,64 @@ function synthesize(opts: ReplayOptions) {
   });
   const metaStack = stack('Meta', META_ACCOUNT);
   new MetaAccessRole(metaStack, 'MetaAccess', { ciCdAccountIds: [ACCOUNT], organizationPrefix: ORG, externalId: opts.externalId });
-  const json = (s: Stack) => Template.fromStack(s).toJSON() as CfnTemplate;
+  const json = (s: InstanceType<typeof Stack>) => Template.fromStack(s).toJSON() as CfnTemplate;
   return { cicd: json(cicdStack), workload: json(workloadStack), meta: json(metaStack) };
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * Synthesized templates, one file per options and sources (git-ignored): every emulator file
+ * replays its calls when it stops, and synthesizing the three stacks takes ~2 s each time.
+ */
+const TEMPLATE_CACHE = join(REPO_ROOT, '.cache', 'iam-replay');
+/** What the templates are built from (the constructs, what they import, this file, the CDK version): any change is a new synthesis. */
+const SOURCES = ['infra', 'events', 'domain', 'handlers', 'test/helpers/iam-replay.ts', 'test/infra/helpers.ts', 'package-lock.json', 'tsconfig.json'];
+let sourcesHash: string | undefined;
+
+function filesUnder(path: string): string[] {
+  if (!existsSync(path)) return [];
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .sort()
+    .flatMap((name) => filesUnder(join(path, name)));
+}
+
+/** `synthesize`, cached on disk by a hash of its options and of the sources. */
+async function templates(opts: SynthOptions): Promise<Templates> {
+  if (!sourcesHash) {
+    const hash = createHash('sha256');
+    for (const file of SOURCES.flatMap((s) => filesUnder(join(REPO_ROOT, s)))) hash.update(file.slice(REPO_ROOT.length)).update(readFileSync(file));
+    sourcesHash = hash.digest('hex');
+  }
+  const options = { environment: opts.environment ?? 'development', requireOwnerTags: opts.requireOwnerTags ?? null, externalId: opts.externalId ?? null };
+  const key = createHash('sha256').update(sourcesHash).update(JSON.stringify(options)).digest('hex').slice(0, 16);
+  const file = join(TEMPLATE_CACHE, `${key}.json`);
+  if (existsSync(file)) {
+    try {
+      const cached = JSON.parse(readFileSync(file, 'utf8')) as Templates;
+      utimesSync(file, new Date(), new Date()); // the newest used are kept
+      return cached;
+    } catch {
+      // Unreadable (e.g. cut short): synthesized again below.
+    }
+  }
+  const synthesized = await synthesize(opts);
+  mkdirSync(TEMPLATE_CACHE, { recursive: true });
+  // Written whole, then renamed: a file running alongside never reads half of it.
+  const staging = `${file}.${process.pid}.tmp`;
+  writeFileSync(staging, JSON.stringify(synthesized));
+  renameSync(staging, file);
+  prune();
+  return synthesized;
+}
+
+/** Keeps the most recently used few (a few options per checkout, a few checkouts). */
+function prune(keep = 16): void {
+  const entries = readdirSync(TEMPLATE_CACHE)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => ({ path: join(TEMPLATE_CACHE, name), time: statSync(join(TEMPLATE_CACHE, name)).mtimeMs }))
+    .sort((a, b) => b.time - a.time);
+  for (const old of entries.slice(keep)) rmSync(old.path, { force: true });
 }
 
 /** One row of the permission table: who calls what, and which IAM action AWS checks for it, why. */
@@ -90,7 +161,7 @@ export interface ReplayResult {
 }
 
 export async function replay(calls: RecordedCall[], schedulerRoleArn: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
-  const { cicd, workload, meta } = synthesize(opts);
+  const { cicd, workload, meta } = await templates(opts);
   // The helpers resolve a role's ARN in their one account: put each in the account of its stack.
   const role = (template: CfnTemplate, prefix: string, account: string, principal: Principal) => {
     const id = roleId(template, prefix);

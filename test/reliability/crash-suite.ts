@@ -21,13 +21,17 @@ import type { ConsistencyOptions } from '../../infra/local/emulator';
  * every 200 ms must never forward a share that does not sum to 100 % or to a missing target group,
  * and nothing may be left over (infra/local/leftovers).
  *
- * Runs go 8 services at a time (CRASH_BATCH), each batch in its own workload account (ALB
+ * Runs go at most 13 services at a time (CRASH_BATCH), in as few batches as that allows, the runs
+ * spread evenly over them (a run mostly waits on its timers: a batch takes about as long as its
+ * slowest run, so fewer batches is less time), each batch in its own workload account (ALB
  * listener); the batch is undeployed and its ledger items removed afterwards, which keeps moto
- * fast (it copies the whole table on every TransactWriteItems). One scenario per test file: each
+ * fast (it copies the whole table on every TransactWriteItems). 13 services keep a batch's ASGs
+ * (template, production, new: 39) on the first page of DescribeAutoScalingGroups (50), which is
+ * all findLeftovers reads. One scenario per test file: each
  * file has its own moto process, and moto, being Python, uses one core. A summary is written to
  * test/reliability/.results/crash-<scenario>.json (git-ignored).
  */
-const BATCH = Number(process.env.CRASH_BATCH ?? 8);
+const BATCH = Number(process.env.CRASH_BATCH ?? 13);
 /** For working on these files: only the first N crash points. */
 const LIMIT = Number(process.env.CRASH_LIMIT ?? Infinity);
 const injector = crashInjector();
@@ -159,9 +163,11 @@ async function runService(account: SeededAccount, service: string, priority: num
   return { service, crashAt, fired: watch.fired, outcome, calls: watch.calls, unclassified: watch.unclassified, shape, problems, seconds: Math.round((Date.now() - t0) / 100) / 10 };
 }
 
-/** Runs `points` (or one recording run when empty), BATCH services at a time, each batch in a fresh account with a listener sampler. */
+/** Runs `points` (or one recording run when empty), at most BATCH services at a time, each batch in a fresh account with a listener sampler. */
 async function runAll(scenario: Scenario, prefix: string, points: (CrashPoint | undefined)[]): Promise<RunResult[]> {
-  return inBatches(points, BATCH, async (batch, b) => {
+  // E.g. 37 runs at most 13 at a time: 3 batches of 13, 13 and 11.
+  const size = Math.ceil(points.length / Math.ceil(points.length / BATCH));
+  return inBatches(points, size, async (batch, b) => {
     const account = await freshAccount();
     const services = batch.map((_, i) => `${prefix}${b}x${i}`);
     const priorityOf = new Map(services.map((s, i) => [10 + i * 2, s]));

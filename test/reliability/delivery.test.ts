@@ -20,11 +20,13 @@ import { serviceShape, TrafficSampler } from './harness';
 const SEED = Number(process.env.DEPLOYOMAT_REORDER_SEED ?? 20261126);
 const MAX_DELAY_MS = 1500;
 
+// Short long polls: each variant's runtime is stopped on a live emulator, which waits them out.
+const POLL = { waitTimeSeconds: 1 };
 const variants: { name: string; runtime: RuntimeOptions }[] = [
-  { name: `reordered and delayed (seed ${SEED}, ≤ ${MAX_DELAY_MS} ms)`, runtime: { reorder: { maxDelayMs: MAX_DELAY_MS, seed: SEED } } },
+  { name: `reordered and delayed (seed ${SEED}, ≤ ${MAX_DELAY_MS} ms)`, runtime: { ...POLL, reorder: { maxDelayMs: MAX_DELAY_MS, seed: SEED } } },
   {
     name: `reordered, delayed and delivered twice (seed ${SEED + 1}, ≤ ${MAX_DELAY_MS} ms)`,
-    runtime: { reorder: { maxDelayMs: MAX_DELAY_MS, seed: SEED + 1 }, deliverTwice: true },
+    runtime: { ...POLL, reorder: { maxDelayMs: MAX_DELAY_MS, seed: SEED + 1 }, deliverTwice: true },
   },
 ];
 
