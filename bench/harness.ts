@@ -70,6 +70,8 @@ export class Session {
     const local = await startLocal({
       endpoint: emulator.endpoint,
       env: { DEPLOYOMAT_META_ROLE_ARN: META_ROLE_ARN, DEPLOYOMAT_HEALTH_CHECK_INTERVAL: '1', ...opts.env },
+      // The long polls the recorded runs had (the runtime's own calls and moto's CPU are reported).
+      runtime: { waitTimeSeconds: 1 },
     });
     const observer = await Observer.start(local.install.busName);
     const account = await seedAccount({ slug: SLUG });
