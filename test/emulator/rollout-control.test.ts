@@ -167,6 +167,6 @@ describe('Pause, resume and promote (emulator)', () => {
     const idle = await t.observer.waitFor((e) => e.detailType === 'RolloutCommandRejected' && e.detail.Command === 'ResumeRequested' && e.detail.ServiceName === service && (e.detail.Reasons as string[])[0]!.startsWith('No deployment'), 30_000);
     const invalid = await t.observer.waitFor((e) => e.detailType === 'RolloutCommandRejected' && e.detail.ServiceName === 'nope', 30_000);
     expect(idle.detail.Reasons).toEqual([`No deployment of ${service} in ${slug} active`]);
-    expect(invalid.detail.Reasons).toEqual(['unknown field(s) "Extra"']);
+    expect(invalid.detail.Reasons).toEqual(['unknown field(s) "Extra" (the original Deployomat ignored unknown fields; Deployomat refuses them, so a typo never deploys with defaults)']);
   });
 });
