@@ -2,6 +2,7 @@ import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge
 import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { setMaxListeners } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installedHandlers, rollbackOnDeadLetter, type HandlerSpec } from '../../events/topology';
 import type { SqsLambda } from '../../handlers/sqs-handler';
@@ -106,6 +107,8 @@ export async function startRuntime(install: LocalInstallation, opts: RuntimeOpti
   let stopped = false;
   const stopping = new AbortController();
   const abandoning = new AbortController();
+  // Every queue's long poll listens to these at once (the SDK removes each listener when its request ends).
+  setMaxListeners(0, stopping.signal, abandoning.signal);
   const running: Running = Object.assign(() => !stopped, { signal: stopping.signal, abandoned: abandoning.signal });
   const invocations: Record<string, number> = {};
   const loops: Promise<void>[] = [];
