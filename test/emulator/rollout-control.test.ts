@@ -114,6 +114,10 @@ describe('Pause, resume and promote (emulator)', () => {
     await t.send('PauseRequested', { ...key, Reason: 'looking at a dashboard' });
     const paused = await waitFor('bake-pause', 'RolloutPaused');
     expect(paused.detail).toMatchObject({ By: 'request', Reason: 'looking at a dashboard', Percent: 100 });
+    // What resuming continues with: the part of the 4 s bake that was left, not a whole new bake.
+    const left = (await ledger().getService(key))?.Paused?.BakeRemainingMs;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(4000);
     await new Promise((r) => setTimeout(r, 5000)); // longer than the whole bake
     expect(of('bake-pause', 'DeployCompleted')).toEqual([]);
 
@@ -122,9 +126,8 @@ describe('Pause, resume and promote (emulator)', () => {
     const outcome = await t.observer.outcome('bake-pause', 30_000);
 
     expect(outcome.detailType).toBe('DeployCompleted');
-    // The rest of the bake (under 4 s) ran after the resume.
+    // The rest of the bake ran after the resume (an upper bound would time the machine, not Deployomat).
     expect(outcome.receivedAt - resumed.receivedAt).toBeGreaterThan(500);
-    expect(outcome.receivedAt - resumed.receivedAt).toBeLessThan(4500);
     expect(await findLeftovers(t.local.install, [t.account.listenerArn])).toEqual([]);
   });
 
