@@ -13,7 +13,7 @@ import { describeAsg } from '../../domain/aws/auto-scaling';
 import { EXEMPLAR_PRIORITY_OFFSET, forwardTargets, listListenerRules } from '../../domain/aws/listener-rules';
 import { MANAGED_TAG, OWNER_TAG, ownerOf } from '../../domain/aws/tags';
 import { RejectedError } from '../../domain/errors';
-import { Ledger, type ServiceKey } from '../../domain/ledger';
+import { isFinished, Ledger, type ServiceKey } from '../../domain/ledger';
 import { templateAsgName } from '../../domain/naming';
 import {
   decideImport,
@@ -167,7 +167,7 @@ async function observe(c: Clients & { ssm: SSMClient }, item: OriginalItem, key:
   const state = await c.ledger.getService(key);
   const ledger: ImportFacts['ledger'] = !state
     ? 'none'
-    : ['Completed', 'Cancelled', 'RolledBack', 'Undeployed'].includes(state.Phase) && !state.ProductionAsgName && !state.DeployAsgName
+    : isFinished(state.Phase) && !state.ProductionAsgName && !state.DeployAsgName
       ? 'free'
       : { phase: state.Phase, productionAsgName: state.ProductionAsgName };
   const production = item.deploy_asg_name === IMPORT_FENCE ? item.imported_production_asg_name : item.production_asg_name;
